@@ -6,3 +6,4 @@ export type { NewUser } from './users-repo.js';
 export type { NewPreAuthKey } from './auth-keys-repo.js';
 export type { StoredPolicy } from './policies-repo.js';
 export { compareVersions } from './version-guard.js';
+export { isUniqueViolation } from './unique.js';

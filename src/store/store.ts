@@ -5,7 +5,7 @@ import { Migrator, sql, type Kysely } from 'kysely';
 import { SwitchboardError, describeError } from '../lib/errors.js';
 import { connect, describeDatabase, type DatabaseOptions } from './connect.js';
 import { migrationsFor, type Dialect } from './migrations.js';
-import { MIGRATION_TABLE, checkAndRecordVersion, refuseUnknownMigrations } from './version-guard.js';
+import { MIGRATION_TABLE, recordVersion, refuseNewerVersion, refuseUnknownMigrations } from './version-guard.js';
 import type { Database } from './tables.js';
 import { UsersRepo } from './users-repo.js';
 import { NodesRepo } from './nodes-repo.js';
@@ -47,13 +47,26 @@ export class Store implements Repos {
     const { db, dialect } = await connect(opts);
     try {
       await refuseUnknownMigrations(db, where);
+      await refuseNewerVersion(db, version, where);
       await migrate(db, dialect, where);
-      await checkAndRecordVersion(db, version, where);
+      await recordVersion(db, version);
     } catch (err) {
       await db.destroy().catch(() => {});
       throw err;
     }
     return new Store(db, dialect, where);
+  }
+
+  /** Checks that the database answers and that this version may open it, changing nothing. */
+  static async check(opts: DatabaseOptions, version: string): Promise<void> {
+    const where = describeDatabase(opts);
+    const { db } = await connect(opts);
+    try {
+      await refuseUnknownMigrations(db, where);
+      await refuseNewerVersion(db, version, where);
+    } finally {
+      await db.destroy().catch(() => {});
+    }
   }
 
   /** Runs fn with repositories bound to one transaction: all of its writes land, or none. */

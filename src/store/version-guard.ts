@@ -24,8 +24,10 @@ export async function refuseUnknownMigrations(db: Kysely<Database>, where: strin
   }
 }
 
-/** Throws ERR_DB_TOO_NEW when the recorded version is newer than ours, else records ours. */
-export async function checkAndRecordVersion(db: Kysely<Database>, ours: string, where: string): Promise<void> {
+/** Throws ERR_DB_TOO_NEW when the recorded version is newer than ours. */
+export async function refuseNewerVersion(db: Kysely<Database>, ours: string, where: string): Promise<void> {
+  const tables = await db.introspection.getTables();
+  if (!tables.some((t) => t.name === 'database_versions')) return;
   const row = await db.selectFrom('database_versions').select('version').where('id', '=', 1).executeTakeFirst();
   if (row && compareVersions(row.version, ours) > 0) {
     throw new SwitchboardError(
@@ -33,6 +35,11 @@ export async function checkAndRecordVersion(db: Kysely<Database>, ours: string, 
       `${where} was last used by Switchboard ${row.version}, newer than this ${ours}; refusing to open it.`,
     );
   }
+}
+
+/** Records that this version now runs against the database. */
+export async function recordVersion(db: Kysely<Database>, ours: string): Promise<void> {
+  const row = await db.selectFrom('database_versions').select('version').where('id', '=', 1).executeTakeFirst();
   const now = new Date().toISOString();
   if (row) {
     await db.updateTable('database_versions').set({ version: ours, updated_at: now }).where('id', '=', 1).execute();

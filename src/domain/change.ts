@@ -1,0 +1,9 @@
+// Changes are values: every mutation of the tailnet's state is described by one of these, and
+// whoever fans changes out to connected nodes (the map batcher) consumes them.
+
+export type Change =
+  | { type: 'node-added'; nodeId: number }
+  | { type: 'node-changed'; nodeId: number }
+  | { type: 'node-removed'; nodeId: number }
+  | { type: 'user-changed'; userId: number }
+  | { type: 'user-removed'; userId: number };
