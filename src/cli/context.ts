@@ -13,6 +13,8 @@ export interface GlobalFlags {
 }
 
 export class CliContext {
+  /** What the process should exit with once the command has run. */
+  exitCode = 0;
   readonly #flags: () => GlobalFlags;
   #config: Config | undefined;
   #out: (text: string) => void;

@@ -10,7 +10,7 @@ import { registerNodes } from './commands/nodes.js';
 import { registerServerCommands } from './commands/server.js';
 import { VERSION } from '../version.js';
 
-export function buildProgram(io?: { out?: (t: string) => void; err?: (t: string) => void }): Command {
+export function buildProgram(io?: { out?: (t: string) => void; err?: (t: string) => void }): { program: Command; ctx: CliContext } {
   const program = new Command('switchboard');
   const ctx = new CliContext(() => program.opts<GlobalFlags>(), io);
   const run = createRunner(ctx);
@@ -20,7 +20,8 @@ export function buildProgram(io?: { out?: (t: string) => void; err?: (t: string)
     .option('-c, --config <path>', 'configuration file (default: ./config.yaml, then /etc/switchboard/config.yaml)')
     .option('-o, --output <format>', "output format: empty for human-readable, 'json', 'json-line' or 'yaml'")
     .option('--force', 'disable prompts and force the execution', false)
-    .enablePositionalOptions(false)
+    // Errors throw a CommanderError instead of exiting; set before the subcommands inherit it.
+    .exitOverride()
     .showHelpAfterError()
     .configureOutput({
       writeOut: (s) => (io?.out ?? ((t) => process.stdout.write(t + '\n')))(s.trimEnd()),
@@ -31,5 +32,5 @@ export function buildProgram(io?: { out?: (t: string) => void; err?: (t: string)
   registerNodes(program, ctx, run);
   registerPreAuthKeys(program, ctx, run);
   registerApiKeys(program, ctx, run);
-  return program;
+  return { program, ctx };
 }

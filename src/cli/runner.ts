@@ -1,5 +1,5 @@
 // Wraps a command's action: any error is printed once, in the requested format, and the
-// process exits non-zero.
+// command's exit code becomes 1.
 
 import type { CliContext } from './context.js';
 
@@ -12,7 +12,7 @@ export function createRunner(ctx: CliContext): Runner {
         await fn(...args);
       } catch (err) {
         ctx.error(err);
-        process.exitCode = 1;
+        ctx.exitCode = 1;
       }
     };
 }

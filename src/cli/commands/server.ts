@@ -56,7 +56,7 @@ export function registerServerCommands(program: Command, ctx: CliContext, run: R
       run(async () => {
         const res = await ctx.call('checking health', (c) => c.health({}));
         ctx.print(res, `database connectivity: ${res.databaseConnectivity ? 'ok' : 'FAILED'}`);
-        if (!res.databaseConnectivity) process.exitCode = 1;
+        if (!res.databaseConnectivity) ctx.exitCode = 1;
       }),
     );
 
