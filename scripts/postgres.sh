@@ -45,8 +45,16 @@ if [ ! -f "$data/PG_VERSION" ]; then
 fi
 
 if ! as_pg "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+  # Another test server (e.g. left by an earlier run from another checkout) already answers on
+  # the port with trust auth: use it rather than fail to bind.
+  if "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres; then
+    echo "postgres.sh: reusing the PostgreSQL server already on 127.0.0.1:$port" >&2
+    echo "postgres://postgres@127.0.0.1:$port/postgres"
+    exit 0
+  fi
   as_pg "$bindir/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $data -c fsync=off -c max_connections=200" start >&2
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $data -c fsync=off -c max_connections=200" start >&2 ||
+    { cat "$data/server.log" >&2; exit 1; }
 fi
 
 echo "postgres://postgres@127.0.0.1:$port/postgres"

@@ -16,6 +16,8 @@ npm run --silent build
 if [ -z "${SWITCHBOARD_TEST_POSTGRES:-}" ] && [ "$tier" != e2e ]; then
   SWITCHBOARD_TEST_POSTGRES=$(bash scripts/postgres.sh start)
   export SWITCHBOARD_TEST_POSTGRES
+  # Stop the server this run started, whatever the outcome (a reused one is left alone).
+  trap 'bash scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
 fi
 
 if [ "$tier" = all ] || [ "$tier" = e2e ]; then
@@ -31,4 +33,4 @@ case "$tier" in
   *) echo "usage: scripts/test.sh [unit|server|e2e|all]" >&2; exit 2 ;;
 esac
 
-exec node --import tsx --test --test-concurrency=2 "${files[@]}"
+node --import tsx --test --test-concurrency=2 "${files[@]}"

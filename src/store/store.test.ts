@@ -1,10 +1,10 @@
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { Store } from './store.js';
 import { isSwitchboardError } from '../lib/errors.js';
-import { BACKENDS, requireBackend, sqliteDatabase, testDatabase } from '../../test/support/databases.js';
+import { BACKENDS, requireBackend, sqliteDatabase, testDatabase, type Backend } from '../../test/support/databases.js';
 import type { NewNode } from './nodes-repo.js';
 
 const VERSION = '0.1.0';
@@ -30,6 +30,19 @@ function newNode(userId: number | null, n: number): NewNode {
   };
 }
 
+/** Opens a fresh store on the backend, runs fn, and always cleans up. */
+async function withStore(t: TestContext, backend: Backend, fn: (store: Store) => Promise<void>): Promise<void> {
+  if (!requireBackend(t, backend)) return;
+  const tdb = await testDatabase(backend);
+  const store = await Store.open(tdb.options, VERSION);
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+    await tdb.drop();
+  }
+}
+
 for (const backend of BACKENDS) {
   describe(`store on ${backend}`, () => {
     test('migrates a fresh database and re-opens without change', async (t) => {
@@ -48,11 +61,8 @@ for (const backend of BACKENDS) {
       }
     });
 
-    test('users, nodes, keys and policies round-trip', async (t) => {
-      if (!requireBackend(t, backend)) return;
-      const tdb = await testDatabase(backend);
-      const store = await Store.open(tdb.options, VERSION);
-      try {
+    test('users, nodes, keys and policies round-trip', (t) =>
+      withStore(t, backend, async (store) => {
         const alice = await store.users.insert({ name: 'alice', displayName: 'Alice', email: 'a@example.com', providerIdentifier: null, provider: '', profilePicUrl: '' });
         assert.equal(alice.name, 'alice');
         assert.ok(alice.id > 0);
@@ -109,17 +119,10 @@ for (const backend of BACKENDS) {
         await store.policies.insert('{"acls":[]}');
         await store.policies.insert('{}');
         assert.equal((await store.policies.latest())?.data, '{}');
-      } finally {
-        await store.close();
-        await tdb.drop();
-      }
-    });
+      }));
 
-    test('a single-use key is claimed exactly once under concurrency', async (t) => {
-      if (!requireBackend(t, backend)) return;
-      const tdb = await testDatabase(backend);
-      const store = await Store.open(tdb.options, VERSION);
-      try {
+    test('a single-use key is claimed exactly once under concurrency', (t) =>
+      withStore(t, backend, async (store) => {
         const key = await store.preAuthKeys.insert({
           prefix: 'claimclaimcl', hash: Buffer.from('x'), userId: null, reusable: false, ephemeral: false,
           tags: ['tag:a'], expiration: null,
@@ -127,17 +130,10 @@ for (const backend of BACKENDS) {
         const wins = await Promise.all(Array.from({ length: 20 }, () => store.preAuthKeys.claim(key.id)));
         assert.equal(wins.filter(Boolean).length, 1);
         assert.equal((await store.preAuthKeys.get(key.id))?.used, true);
-      } finally {
-        await store.close();
-        await tdb.drop();
-      }
-    });
+      }));
 
-    test('a failed transaction writes nothing', async (t) => {
-      if (!requireBackend(t, backend)) return;
-      const tdb = await testDatabase(backend);
-      const store = await Store.open(tdb.options, VERSION);
-      try {
+    test('a failed transaction writes nothing', (t) =>
+      withStore(t, backend, async (store) => {
         await assert.rejects(
           store.transaction(async (repos) => {
             await repos.users.insert({ name: 'bob', displayName: '', email: '', providerIdentifier: null, provider: '', profilePicUrl: '' });
@@ -146,11 +142,7 @@ for (const backend of BACKENDS) {
           /boom/,
         );
         assert.deepEqual(await store.users.list(), []);
-      } finally {
-        await store.close();
-        await tdb.drop();
-      }
-    });
+      }));
 
     test('refuses a database written by a newer version', async (t) => {
       if (!requireBackend(t, backend)) return;
