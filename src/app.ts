@@ -3,15 +3,29 @@
 
 import type { Config } from './config/index.js';
 import { Store, type DatabaseOptions } from './store/index.js';
-import { State } from './state/index.js';
+import { State, type StateOptions } from './state/index.js';
 import { loadOrCreatePrivateKey, publicKeyOf } from './crypto/keys.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { startAdminSocket, type AdminSocketServer } from './server/admin/socket-server.js';
 import { startMainListener, type MainListener } from './server/http/main-listener.js';
+import { acceptTs2021, isTs2021Request } from './protocol/noise/upgrade.js';
+import { formatKey } from './crypto/keys.js';
+import { Mapper } from './mapper/mapper.js';
+import { Batcher } from './mapper/batcher.js';
+import { buildDnsConfig } from './mapper/dns-config.js';
+import type { DERPMap } from './tailcfg/types.js';
+import { ControlServer } from './server/control/control-server.js';
+import { EphemeralReaper } from './state/ephemeral-reaper.js';
+import type http from 'node:http';
+import { startEmbeddedDerp } from './server/derp/embedded.js';
+import { DerpSources } from './mapper/derp-sources.js';
+import { serveVerify } from './server/http/verify.js';
+import type { Duplex } from 'node:stream';
 import { VERSION } from './version.js';
 
 export interface RunningServer {
   state: State;
+  batcher: Batcher;
   http: MainListener;
   admin: AdminSocketServer;
   logger: Logger;
@@ -41,6 +55,32 @@ export function databaseOptions(config: Config): DatabaseOptions {
   };
 }
 
+const NO_DERP: DERPMap = { Regions: {} };
+
+/** Upper bound of the change batching window: headscale's 800 ms default is too slow for us. */
+const BATCH_WINDOW_MS = 50;
+
+/** Capabilities every node gets on its self node (headscale's baseline). */
+function capMapFor(config: Config): Record<string, unknown[] | null> {
+  const caps: Record<string, unknown[] | null> = {
+    'https://tailscale.com/cap/is-admin': [],
+    'https://tailscale.com/cap/ssh': [],
+    'default-auto-update': [config.auto_update.enabled],
+  };
+  if (config.taildrop.enabled) caps['https://tailscale.com/cap/file-sharing'] = [];
+  return caps;
+}
+
+export function stateOptions(config: Config): StateOptions {
+  return {
+    baseDomain: config.dns.base_domain,
+    serverUrl: config.server_url,
+    nodeExpiryMs: config.node.expiry,
+    prefixes: { v4: config.prefixes.v4, v6: config.prefixes.v6 },
+    allocation: config.prefixes.allocation,
+  };
+}
+
 export async function startServer(config: Config, logger?: Logger): Promise<RunningServer> {
   const log = logger ?? createLogger({ level: config.log.level, format: config.log.format });
   const noiseKey = loadOrCreatePrivateKey(config.noise.private_key_path, 'noise private key');
@@ -51,16 +91,69 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
   };
   try {
     log.info('database ready', { database: store.description });
-    const state = await State.load(store, { baseDomain: config.dns.base_domain });
+    const state = await State.load(store, stateOptions(config));
+    started.push(() => state.flush());
     const admin = await startAdminSocket(state, config.unix_socket, config.unix_socket_permission, log);
     started.push(() => admin.close());
+
+    let sources: DerpSources | undefined;
+    const mapper = new Mapper(state, {
+      baseDomain: config.dns.base_domain,
+      domain: new URL(config.server_url).hostname,
+      dnsConfig: () => buildDnsConfig(config.dns),
+      derpMap: () => sources?.map ?? NO_DERP,
+      capMap: capMapFor(config),
+    });
+    const batcher = new Batcher(state, mapper, Math.min(config.tuning.batch_change_delay, BATCH_WINDOW_MS));
+    const reaper = new EphemeralReaper(state.nodes, config.node.ephemeral.inactivity_timeout, log);
+    reaper.scheduleAll();
+    const control = new ControlServer({ state, mapper, batcher, reaper, logger: log });
+    started.push(async () => {
+      batcher.close();
+      control.close();
+      reaper.close();
+    });
+
+    const derp = config.derp.server.enabled
+      ? await startEmbeddedDerp(config, (key) => state.nodes.findByNodeKey(formatKey('nodekey', key)) !== undefined, log)
+      : undefined;
+    if (derp) started.push(() => derp.close());
+
+    const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (derp?.upgrade(req, socket, head)) return;
+      if (!isTs2021Request(req)) {
+        socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nunsupported upgrade\n');
+        return;
+      }
+      try {
+        const conn = acceptTs2021(req, socket, head, { serverPrivateKey: noiseKey });
+        conn.stream.on('error', () => {});
+        control.accept(conn.stream, formatKey('mkey', conn.machineKey));
+      } catch (err) {
+        log.debug('ts2021 upgrade refused', { error: err instanceof Error ? err.message : String(err) });
+      }
+    };
     const http = await startMainListener(config.listen_addr, {
       noisePublicKey: publicKeyOf(noiseKey),
       ping: () => store.ping(),
       logger: log,
+      onUpgrade,
+      extraRoute: (req, res) => derp?.route(req, res) === true || serveVerify(req, res, state),
+      ...(derp ? { tls: derp.tls } : {}),
     });
     started.push(() => http.close());
-    return { state, http, admin, logger: log, close: stop };
+    sources = new DerpSources({
+      paths: config.derp.paths,
+      urls: config.derp.urls,
+      embedded: derp && config.derp.server.automatically_add_embedded_derp_region ? derp.region(http.port) : undefined,
+      autoUpdate: config.derp.auto_update_enabled,
+      updateFrequencyMs: config.derp.update_frequency,
+      logger: log,
+    });
+    await sources.start(() => batcher.broadcast({ derp: true }));
+    const derpSources = sources;
+    started.push(async () => derpSources.close());
+    return { state, batcher, http, admin, logger: log, close: stop };
   } catch (err) {
     await stop();
     throw err;

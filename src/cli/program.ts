@@ -8,6 +8,7 @@ import { registerPreAuthKeys } from './commands/preauthkeys.js';
 import { registerApiKeys } from './commands/apikeys.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerServerCommands } from './commands/server.js';
+import { registerAuth } from './commands/auth.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(io?: { out?: (t: string) => void; err?: (t: string) => void }): { program: Command; ctx: CliContext } {
@@ -32,5 +33,6 @@ export function buildProgram(io?: { out?: (t: string) => void; err?: (t: string)
   registerNodes(program, ctx, run);
   registerPreAuthKeys(program, ctx, run);
   registerApiKeys(program, ctx, run);
+  registerAuth(program, ctx, run);
   return { program, ctx };
 }

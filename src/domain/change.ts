@@ -5,5 +5,6 @@ export type Change =
   | { type: 'node-added'; nodeId: number }
   | { type: 'node-changed'; nodeId: number }
   | { type: 'node-removed'; nodeId: number }
+  | { type: 'node-online'; nodeId: number; online: boolean }
   | { type: 'user-changed'; userId: number }
   | { type: 'user-removed'; userId: number };

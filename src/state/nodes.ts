@@ -9,20 +9,62 @@ import { normalizeTags } from '../domain/tags.js';
 import { SwitchboardError } from '../lib/errors.js';
 import type { ChangeBus } from './change-bus.js';
 import type { UserService } from './users.js';
+import type { IpAllocator } from './ip-allocator.js';
 
 export class NodeService {
   readonly #store: Store;
   readonly #changes: ChangeBus;
   readonly #baseDomain: string;
   readonly #byId = new Map<number, Node>();
+  readonly #byNodeKey = new Map<string, number>();
   readonly #online = new Set<number>();
+  readonly #ephemeral = new Set<number>();
+  readonly #dirty = new Set<number>();
+  #flushTimer: NodeJS.Timeout | undefined;
   #users: UserService | undefined;
 
-  constructor(store: Store, changes: ChangeBus, nodes: Node[], baseDomain: string) {
+  readonly #ips: IpAllocator | undefined;
+
+  constructor(store: Store, changes: ChangeBus, nodes: Node[], baseDomain: string, ephemeralIds: Iterable<number> = [], ips?: IpAllocator) {
     this.#store = store;
+    this.#ips = ips;
     this.#changes = changes;
     this.#baseDomain = baseDomain;
-    for (const n of nodes) this.#byId.set(n.id, n);
+    for (const n of nodes) this.#set(n);
+    for (const id of ephemeralIds) this.#ephemeral.add(id);
+  }
+
+  #set(node: Node): void {
+    const old = this.#byId.get(node.id);
+    if (old && old.nodeKey !== node.nodeKey) this.#byNodeKey.delete(old.nodeKey);
+    this.#byId.set(node.id, node);
+    this.#byNodeKey.set(node.nodeKey, node.id);
+  }
+
+  #drop(id: number): void {
+    const old = this.#byId.get(id);
+    if (old) this.#byNodeKey.delete(old.nodeKey);
+    this.#byId.delete(id);
+    this.#online.delete(id);
+    this.#ephemeral.delete(id);
+    this.#dirty.delete(id);
+  }
+
+  findByNodeKey(nodeKey: string): Node | undefined {
+    const id = this.#byNodeKey.get(nodeKey);
+    return id === undefined ? undefined : this.#byId.get(id);
+  }
+
+  isEphemeral(id: number): boolean {
+    return this.#ephemeral.has(id);
+  }
+
+  /** Marks a node connected or not; publishes the change when it flips. */
+  setOnline(id: number, online: boolean): void {
+    if (!this.#byId.has(id) || this.#online.has(id) === online) return;
+    if (online) this.#online.add(id);
+    else this.#online.delete(id);
+    this.#changes.publish({ type: 'node-online', nodeId: id, online });
   }
 
   /** Set once at start-up; users and nodes refer to each other. */
@@ -58,13 +100,55 @@ export class NodeService {
     return this.#online.has(id);
   }
 
+  /** The node's given name made unique among the others (it keeps its own). */
+  uniqueName(base: string, self = -1): string {
+    return uniqueLabel(base, (name) => this.#nameTaken(name, self));
+  }
+
   /** Adds a registered node; its given name is made unique first. */
-  async add(node: NewNode): Promise<Node> {
-    const givenName = uniqueLabel(node.givenName, (name) => this.#nameTaken(name, -1));
-    const stored = await this.#store.nodes.insert({ ...node, givenName });
-    this.#byId.set(stored.id, stored);
-    this.#changes.publish({ type: 'node-added', nodeId: stored.id });
+  async add(node: NewNode, options: { ephemeral?: boolean } = {}): Promise<Node> {
+    const stored = await this.#store.nodes.insert({ ...node, givenName: this.uniqueName(node.givenName) });
+    this.adopt(stored, options);
     return stored;
+  }
+
+  /** Takes a node written by the caller's own transaction into memory and announces it. */
+  adopt(node: Node, options: { ephemeral?: boolean } = {}): void {
+    this.#set(node);
+    if (options.ephemeral) this.#ephemeral.add(node.id);
+    this.#changes.publish({ type: 'node-added', nodeId: node.id });
+  }
+
+  /**
+   * Applies a change that the map stream reports often (endpoints, disco key, hostinfo, last
+   * seen): memory and peers now, the database shortly after, many changes in one write.
+   */
+  touch(id: number, patch: Partial<Node>, change: 'node-changed' | 'none' = 'node-changed'): Node | undefined {
+    const node = this.#byId.get(id);
+    if (!node) return undefined;
+    const next: Node = { ...node, ...patch, updatedAt: new Date() };
+    this.#set(next);
+    this.#dirty.add(id);
+    this.#flushTimer ??= setTimeout(() => void this.flush(), 500).unref();
+    if (change !== 'none') this.#changes.publish({ type: change, nodeId: id });
+    return next;
+  }
+
+  /** Writes touched nodes to the store. */
+  async flush(): Promise<void> {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    const ids = [...this.#dirty];
+    this.#dirty.clear();
+    for (const id of ids) {
+      const node = this.#byId.get(id);
+      if (node) await this.#store.nodes.update(node).catch(() => this.#dirty.add(id));
+    }
+  }
+
+  /** Replaces mutable fields of a node now, written through before returning. */
+  async update(id: number, patch: Partial<Node>): Promise<Node> {
+    return this.#update(this.require(id), patch);
   }
 
   async rename(id: number, newName: string): Promise<Node> {
@@ -93,10 +177,10 @@ export class NodeService {
   }
 
   async delete(id: number): Promise<void> {
-    this.require(id);
+    const node = this.require(id);
     await this.#store.nodes.delete(id);
-    this.#byId.delete(id);
-    this.#online.delete(id);
+    this.#drop(id);
+    this.#ips?.release(node);
     this.#changes.publish({ type: 'node-removed', nodeId: id });
   }
 
@@ -109,10 +193,11 @@ export class NodeService {
   async #update(node: Node, patch: Partial<Node>): Promise<Node> {
     const next: Node = { ...node, ...patch, updatedAt: new Date() };
     if (!(await this.#store.nodes.update(next))) {
-      this.#byId.delete(node.id);
+      this.#drop(node.id);
       throw new SwitchboardError('ERR_NODE_NOT_FOUND', `node with ID ${node.id} not found`);
     }
-    this.#byId.set(next.id, next);
+    this.#set(next);
+    this.#dirty.delete(next.id);
     this.#changes.publish({ type: 'node-changed', nodeId: next.id });
     return next;
   }

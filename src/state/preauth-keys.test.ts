@@ -1,20 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Store } from '../store/index.js';
-import { State } from './state.js';
-import { sqliteDatabase } from '../../test/support/databases.js';
+import { withState } from '../../test/support/state.js';
 import { isSwitchboardError } from '../lib/errors.js';
-
-async function withState(fn: (state: State) => Promise<void>): Promise<void> {
-  const db = sqliteDatabase();
-  const store = await Store.open(db.options, '0.1.0');
-  try {
-    await fn(await State.load(store, { baseDomain: 'tailnet.test' }));
-  } finally {
-    await store.close();
-    await db.drop();
-  }
-}
 
 test('a single-use key registers once, then is refused as used', async () => {
   await withState(async (state) => {

@@ -8,9 +8,16 @@ import { UserService } from './users.js';
 import { NodeService } from './nodes.js';
 import { PreAuthKeyService } from './preauth-keys.js';
 import { ApiKeyService } from './api-keys.js';
+import { IpAllocator, type Allocation } from './ip-allocator.js';
+import { Registration } from './registration.js';
 
 export interface StateOptions {
   baseDomain: string;
+  serverUrl: string;
+  /** Default node key expiry, ms; 0 = never. */
+  nodeExpiryMs: number;
+  prefixes: { v4: string; v6: string };
+  allocation: Allocation;
 }
 
 export class State {
@@ -20,22 +27,37 @@ export class State {
   readonly nodes: NodeService;
   readonly preAuthKeys: PreAuthKeyService;
   readonly apiKeys: ApiKeyService;
+  readonly registration: Registration;
+  readonly options: StateOptions;
 
-  private constructor(store: Store, changes: ChangeBus, users: UserService, nodes: NodeService) {
+  private constructor(store: Store, changes: ChangeBus, users: UserService, nodes: NodeService, ips: IpAllocator, options: StateOptions) {
     this.store = store;
     this.changes = changes;
     this.users = users;
     this.nodes = nodes;
+    this.options = options;
     this.preAuthKeys = new PreAuthKeyService(store, users);
     this.apiKeys = new ApiKeyService(store);
+    this.registration = new Registration(store, nodes, users, this.preAuthKeys, ips, {
+      serverUrl: options.serverUrl,
+      nodeExpiryMs: options.nodeExpiryMs,
+    });
   }
 
   static async load(store: Store, options: StateOptions): Promise<State> {
-    const [users, nodes] = await Promise.all([store.users.list(), store.nodes.list()]);
+    const [users, nodes, keys] = await Promise.all([store.users.list(), store.nodes.list(), store.preAuthKeys.list()]);
+    const ephemeralKeys = new Set(keys.filter((k) => k.ephemeral).map((k) => k.id));
+    const ephemeralNodes = nodes.filter((n) => n.authKeyId !== null && ephemeralKeys.has(n.authKeyId)).map((n) => n.id);
     const changes = new ChangeBus();
-    const nodeService = new NodeService(store, changes, nodes, options.baseDomain);
+    const ips = new IpAllocator(options.prefixes, options.allocation, nodes.flatMap((n) => [n.ipv4, n.ipv6]));
+    const nodeService = new NodeService(store, changes, nodes, options.baseDomain, ephemeralNodes, ips);
     const userService = new UserService(store, changes, users, (id) => nodeService.countForUser(id));
     nodeService.attachUsers(userService);
-    return new State(store, changes, userService, nodeService);
+    return new State(store, changes, userService, nodeService, ips, options);
+  }
+
+  /** Writes what is still buffered (touched nodes) before the store closes. */
+  async flush(): Promise<void> {
+    await this.nodes.flush();
   }
 }

@@ -9,6 +9,7 @@ import { colour, formatTime, renderTable } from '../output.js';
 import { confirm } from '../prompt.js';
 import { shortKey } from '../../crypto/keys.js';
 import type { Node } from '../../gen/headscale/v1/node_pb.js';
+import { registerNodesRegister } from './auth.js';
 
 function requireNodeId(id: bigint): bigint {
   if (id === 0n) throw new Error('missing --identifier parameter');
@@ -41,6 +42,7 @@ export function nodesTable(nodes: Node[]): string {
 
 export function registerNodes(program: Command, ctx: CliContext, run: Runner): void {
   const nodes = program.command('nodes').alias('node').description('Manage the nodes of Switchboard');
+  registerNodesRegister(nodes, ctx, run);
   const idFlag = (c: Command) => c.option('-i, --identifier <id>', 'Node identifier (ID)', parseId, 0n);
 
   nodes

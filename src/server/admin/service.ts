@@ -22,6 +22,11 @@ function requireId(value: bigint, what: string): number {
   return Number(value);
 }
 
+function requireText(value: string, what: string): string {
+  if (!value) throw new SwitchboardError('ERR_ARGUMENT', `${what} is required`);
+  return value;
+}
+
 function optionalDate(ts: Timestamp | undefined): Date | null {
   return ts ? timestampDate(ts) : null;
 }
@@ -103,6 +108,20 @@ export function createAdminService(state: State): Impl {
     },
     async setTags(req) {
       return { node: nodeToMsg(await state.nodes.setTags(requireId(req.nodeId, 'node_id'), req.tags), state) };
+    },
+
+    // Interactive registrations
+    async authRegister(req) {
+      const node = await state.registration.approve(req.authId, requireText(req.user, 'user'));
+      return { node: nodeToMsg(node, state) };
+    },
+    async registerNode(req) {
+      const node = await state.registration.approve(req.key, requireText(req.user, 'user'));
+      return { node: nodeToMsg(node, state) };
+    },
+    async authReject(req) {
+      state.registration.reject(req.authId);
+      return {};
     },
 
     // API keys

@@ -1,19 +1,29 @@
 // The main listener (`listen_addr`): the public HTTP surface clients and browsers reach.
-// Routes: GET /key, GET /health, GET /version, GET /robots.txt, GET /, and the /ts2021 upgrade.
+// Routes: GET /key, GET /health, GET /version, GET /robots.txt, GET /register/<id>, GET /, and
+// upgrades (/ts2021, /derp) handed to onUpgrade. The same port answers TLS when given a certificate.
 // Errors to unauthenticated callers are fixed strings and never repeat the request.
 
 import http from 'node:http';
+import type net from 'node:net';
+import { createDualServer } from './dual-listener.js';
 import type { Duplex } from 'node:stream';
 import { SwitchboardError, describeError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { formatKey } from '../../crypto/keys.js';
 import { versionInfo } from '../../version.js';
 import { publishHttpRequest } from '../diagnostics.js';
+import { isAuthId } from '../../state/pending-registrations.js';
 
 export interface MainListenerDeps {
   noisePublicKey: Buffer;
   ping(): Promise<boolean>;
   logger: Logger;
+  /** Takes over a request that carries an Upgrade header (/ts2021, /derp). */
+  onUpgrade?: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Extra plain routes by exact path (e.g. /derp/probe); return true when handled. */
+  extraRoute?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+  /** Certificate and key: when given, the same port also speaks HTTPS (needed by DERP). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface MainListener {
@@ -47,6 +57,7 @@ export function createMainHandler(deps: MainListenerDeps): http.RequestListener 
     publishHttpRequest({ method: req.method ?? '', url: req.url ?? '', remoteAddress: req.socket.remoteAddress });
     const url = new URL(req.url ?? '/', 'http://switchboard.invalid');
     const get = req.method === 'GET' || req.method === 'HEAD';
+    if (deps.extraRoute?.(req, res)) return;
     switch (url.pathname) {
       case '/key': {
         if (!get) return send(res, 405, 'method not allowed');
@@ -65,33 +76,56 @@ export function createMainHandler(deps: MainListenerDeps): http.RequestListener 
       case '/robots.txt':
         return send(res, 200, 'User-agent: *\nDisallow: /\n');
       case '/ts2021':
-        return send(res, 501, 'the Tailscale control protocol is not implemented yet');
+        return send(res, 400, 'missing Upgrade header: a reverse proxy in front of Switchboard must pass Upgrade and Connection through');
       case '/':
         return send(res, 200, '<!doctype html><title>Switchboard</title><p>Switchboard is running.</p>', 'text/html; charset=utf-8');
       default:
+        if (url.pathname.startsWith('/register/') && get) return registerPage(res, url.pathname.slice('/register/'.length));
         return send(res, 404, 'not found');
     }
   };
 }
 
-/** Requests carrying an Upgrade header land here; until the protocol handlers exist, refuse them. */
-function refuseUpgrade(req: http.IncomingMessage, socket: Duplex): void {
-  publishHttpRequest({ method: req.method ?? '', url: req.url ?? '', remoteAddress: req.socket.remoteAddress });
-  socket.end('HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nupgrade not implemented yet\n');
+/** The page a client's login URL opens: the command an admin runs to let the node in. */
+function registerPage(res: http.ServerResponse, authId: string): void {
+  if (!isAuthId(authId)) return send(res, 400, 'invalid registration ID');
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>Switchboard: log in a node</title></head><body>
+<h1>Log in a node</h1>
+<p>An administrator completes this login on the Switchboard server with:</p>
+<pre>switchboard auth register --auth-id ${authId} --user USERNAME</pre>
+<p>To refuse it: <code>switchboard auth reject --auth-id ${authId}</code></p>
+</body></html>`;
+  send(res, 200, html, 'text/html; charset=utf-8');
+}
+
+function refuseUpgrade(socket: Duplex): void {
+  socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nunsupported upgrade\n');
 }
 
 export async function startMainListener(listenAddr: string, deps: MainListenerDeps): Promise<MainListener> {
   const { host, port } = splitHostPort(listenAddr);
   const server = http.createServer(createMainHandler(deps));
-  server.on('upgrade', refuseUpgrade);
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    publishHttpRequest({ method: req.method ?? '', url: req.url ?? '', remoteAddress: req.socket.remoteAddress });
+    socket.on('error', () => socket.destroy());
+    if (deps.onUpgrade) deps.onUpgrade(req, socket, head);
+    else refuseUpgrade(socket);
+  });
   server.on('clientError', (_err, socket) => socket.destroy());
+  const listener = createDualServer(server, deps.tls);
+  // Upgraded sockets leave the HTTP server's bookkeeping; track them to close them on stop.
+  const sockets = new Set<net.Socket>();
+  listener.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) =>
+    listener.once('error', (err) =>
       reject(new SwitchboardError('ERR_CONFIG_INVALID', `cannot listen on listen_addr ${listenAddr}: ${describeError(err)}`, { cause: err })),
     );
-    server.listen(port, host, () => resolve());
+    listener.listen(port, host, () => resolve());
   });
-  const bound = server.address();
+  const bound = listener.address();
   const realPort = typeof bound === 'object' && bound ? bound.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${realPort}`;
   deps.logger.info('listening', { addr: url });
@@ -100,8 +134,9 @@ export async function startMainListener(listenAddr: string, deps: MainListenerDe
     port: realPort,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        listener.close(() => resolve());
         server.closeAllConnections();
+        for (const s of sockets) s.destroy();
       }),
   };
 }

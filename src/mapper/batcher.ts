@@ -1,0 +1,111 @@
+// Fans changes out to connected map sessions. Change values from the state are merged over a
+// short window, then each session gets one message with only what concerns it. A session whose
+// node was deleted is ended.
+
+import type { Change } from '../domain/change.js';
+import type { State } from '../state/index.js';
+import type { ChangeSet, Mapper } from './mapper.js';
+
+/** What the batcher needs from a live map stream. */
+export interface MapSink {
+  readonly nodeId: number;
+  send(json: string): void;
+  end(): void;
+}
+
+function emptySet(): ChangeSet {
+  return { changed: new Set(), removed: new Set(), online: new Map(), users: new Set(), dnsChanged: false, derpChanged: false };
+}
+
+export class Batcher {
+  readonly #mapper: Mapper;
+  readonly #windowMs: number;
+  readonly #sinks = new Map<number, Set<MapSink>>();
+  #pending = emptySet();
+  #timer: NodeJS.Timeout | undefined;
+  readonly #unsubscribe: () => void;
+
+  constructor(state: State, mapper: Mapper, windowMs: number) {
+    this.#mapper = mapper;
+    this.#windowMs = windowMs;
+    this.#unsubscribe = state.changes.subscribe((c) => this.#collect(c));
+  }
+
+  add(sink: MapSink): void {
+    let set = this.#sinks.get(sink.nodeId);
+    if (!set) this.#sinks.set(sink.nodeId, (set = new Set()));
+    set.add(sink);
+  }
+
+  /** Removes a sink; returns how many sinks its node still has. */
+  remove(sink: MapSink): number {
+    const set = this.#sinks.get(sink.nodeId);
+    if (!set) return 0;
+    set.delete(sink);
+    if (set.size === 0) this.#sinks.delete(sink.nodeId);
+    return set.size;
+  }
+
+  sessionCount(nodeId: number): number {
+    return this.#sinks.get(nodeId)?.size ?? 0;
+  }
+
+  /** Announces a configuration-level change (DNS, DERP map) to every node. */
+  broadcast(what: { dns?: boolean; derp?: boolean }): void {
+    if (what.dns) this.#pending.dnsChanged = true;
+    if (what.derp) this.#pending.derpChanged = true;
+    this.#schedule();
+  }
+
+  #collect(c: Change): void {
+    const p = this.#pending;
+    switch (c.type) {
+      case 'node-added':
+      case 'node-changed':
+        p.changed.add(c.nodeId);
+        this.#mapper.forget(c.nodeId);
+        break;
+      case 'node-removed':
+        p.removed.add(c.nodeId);
+        p.changed.delete(c.nodeId);
+        this.#mapper.forget(c.nodeId);
+        break;
+      case 'node-online':
+        p.online.set(c.nodeId, c.online);
+        break;
+      case 'user-changed':
+        p.users.add(c.userId);
+        break;
+      case 'user-removed':
+        break;
+    }
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    this.#timer ??= setTimeout(() => this.flush(), this.#windowMs);
+  }
+
+  /** Sends the pending batch now. */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const set = this.#pending;
+    this.#pending = emptySet();
+    for (const [nodeId, sinks] of this.#sinks) {
+      if (set.removed.has(nodeId)) {
+        for (const s of [...sinks]) s.end();
+        continue;
+      }
+      const json = this.#mapper.delta(nodeId, set);
+      if (json) for (const s of sinks) s.send(json);
+    }
+  }
+
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#unsubscribe();
+    for (const sinks of this.#sinks.values()) for (const s of [...sinks]) s.end();
+    this.#sinks.clear();
+  }
+}

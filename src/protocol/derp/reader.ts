@@ -1,0 +1,205 @@
+// The DERP frame reader: turns a byte stream cut into arbitrary chunks into whole frames.
+// An explicit state machine, one method per state:
+//   header  -> needs 5 bytes: type(1) | length(4, big-endian); checks length <= maxPayload
+//   payload -> needs `length` bytes; hands { type, payload } to onFrame, back to header
+//   failed  -> terminal; reached on an oversized frame, a handler error or EOF inside a frame
+//   ended   -> terminal; EOF on a frame boundary
+// It never throws: problems go to onError once, as a DerpError, and the reader stops.
+// A frame handler may throw a DerpError to reject a frame; the reader reports it the same way.
+
+import { FRAME_HEADER_LEN, MAX_SEND_PACKET_PAYLOAD } from './frames.js';
+import { DerpError } from './errors.js';
+
+export interface DerpFrame {
+  type: number;
+  /** A private copy: safe to keep after the handler returns. */
+  payload: Buffer;
+}
+
+export interface FrameReaderOptions {
+  /** Largest payload accepted (default MAX_SEND_PACKET_PAYLOAD = 32 + 64 KiB). */
+  maxPayload?: number;
+  onFrame(frame: DerpFrame): void;
+  onError(err: DerpError): void;
+}
+
+export type FrameReaderState = 'header' | 'payload' | 'failed' | 'ended';
+
+export class FrameReader {
+  #state: FrameReaderState = 'header';
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  #type = 0;
+  #length = 0;
+  #maxPayload: number;
+  #paused = false;
+  #draining = false;
+  #eof = false;
+  #head = 0; // index of the first live chunk in #chunks
+  readonly #onFrame: (frame: DerpFrame) => void;
+  readonly #onError: (err: DerpError) => void;
+
+  constructor(opts: FrameReaderOptions) {
+    this.#maxPayload = opts.maxPayload ?? MAX_SEND_PACKET_PAYLOAD;
+    this.#onFrame = opts.onFrame;
+    this.#onError = opts.onError;
+  }
+
+  get state(): FrameReaderState {
+    return this.#state;
+  }
+
+  /** Bytes received but not yet handed out as frames. */
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  /** Changes the payload limit for frames whose header has not been read yet. */
+  setMaxPayload(n: number): void {
+    this.#maxPayload = n;
+  }
+
+  /**
+   * Adds bytes from the stream and delivers every frame they complete. The chunk is kept by
+   * reference until consumed (stream chunks are never reused), payloads are copied out.
+   */
+  push(chunk: Uint8Array): void {
+    if (this.#state === 'failed' || this.#state === 'ended' || this.#eof) return;
+    if (chunk.length === 0) return;
+    this.#chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    this.#buffered += chunk.length;
+    this.#drain();
+  }
+
+  /** The stream ended. Reports ERR_DERP_TRUNCATED when it ended inside a frame. */
+  end(): void {
+    if (this.#state === 'failed' || this.#state === 'ended') return;
+    this.#eof = true;
+    this.#drain();
+  }
+
+  /** Stops delivering frames (bytes keep being buffered) until resume(). */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#drain();
+  }
+
+  /** Runs state steps while they make progress. Re-entrant calls (from a handler) are no-ops. */
+  #drain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      for (;;) {
+        if (this.#paused) return;
+        let progressed: boolean;
+        if (this.#eof && (this.#state === 'header' || this.#state === 'payload') && !this.#hasWholeStep()) {
+          this.#atEof();
+          return;
+        }
+        switch (this.#state) {
+          case 'header':
+            progressed = this.#readHeader();
+            break;
+          case 'payload':
+            progressed = this.#readPayload();
+            break;
+          default:
+            return;
+        }
+        if (!progressed) return;
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /** State "header": type(1) | length(4 BE). */
+  #readHeader(): boolean {
+    if (this.#buffered < FRAME_HEADER_LEN) return false;
+    const hdr = this.#take(FRAME_HEADER_LEN);
+    this.#type = hdr[0]!;
+    this.#length = hdr.readUInt32BE(1);
+    if (this.#length > this.#maxPayload) {
+      this.#fail(
+        new DerpError(
+          'ERR_DERP_FRAME_TOO_LARGE',
+          `frame type 0x${this.#type.toString(16)} announces ${this.#length} bytes, limit ${this.#maxPayload}`,
+        ),
+      );
+      return false;
+    }
+    this.#state = 'payload';
+    return true;
+  }
+
+  /** State "payload": `length` bytes, then deliver and go back to "header". */
+  #readPayload(): boolean {
+    if (this.#buffered < this.#length) return false;
+    const frame: DerpFrame = { type: this.#type, payload: this.#take(this.#length) };
+    this.#state = 'header';
+    try {
+      this.#onFrame(frame);
+    } catch (err) {
+      const e = err instanceof DerpError ? err : new DerpError('ERR_DERP_BAD_FRAME', `frame handler failed: ${String(err)}`, { cause: err });
+      this.#fail(e);
+      return false;
+    }
+    return this.#state === 'header';
+  }
+
+  /** Whether the current state has enough bytes to make progress. */
+  #hasWholeStep(): boolean {
+    return this.#state === 'header' ? this.#buffered >= FRAME_HEADER_LEN : this.#buffered >= this.#length;
+  }
+
+  /** EOF with nothing more to deliver: a clean end on a frame boundary, else truncation. */
+  #atEof(): void {
+    if (this.#state === 'payload' || this.#buffered > 0) {
+      this.#fail(new DerpError('ERR_DERP_TRUNCATED', `stream ended inside a frame (${this.#buffered} bytes pending)`));
+      return;
+    }
+    this.#state = 'ended';
+  }
+
+  /** Terminal state "failed": drop buffers, report once. */
+  #fail(err: DerpError): void {
+    this.#state = 'failed';
+    this.#chunks = [];
+    this.#head = 0;
+    this.#buffered = 0;
+    this.#onError(err);
+  }
+
+  /** Removes n buffered bytes (n <= buffered) into a fresh buffer. */
+  #take(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    while (at < n) {
+      const head = this.#chunks[this.#head]!;
+      const want = n - at;
+      if (head.length <= want) {
+        head.copy(out, at);
+        at += head.length;
+        this.#head++;
+      } else {
+        head.copy(out, at, 0, want);
+        this.#chunks[this.#head] = head.subarray(want);
+        at += want;
+      }
+    }
+    this.#buffered -= n;
+    // Drop consumed chunk slots now and then (index, not shift(), keeps 1-byte chunking linear).
+    if (this.#head === this.#chunks.length) {
+      this.#chunks = [];
+      this.#head = 0;
+    } else if (this.#head > 1024) {
+      this.#chunks = this.#chunks.slice(this.#head);
+      this.#head = 0;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,88 @@
+// POST /machine/map over Noise. Three kinds of request: a streaming poll (full map, then deltas
+// and keep-alives), a lite update (OmitPeers, no stream: apply endpoints/hostinfo, answer 200
+// with no body) and a one-shot full map. The node is the one whose NodeKey the body names AND
+// whose machine key the Noise handshake proved; anything else is "node not found".
+
+import type http2 from 'node:http2';
+import type { State } from '../../state/index.js';
+import type { Node } from '../../domain/node.js';
+import type { Hostinfo, MapRequest } from '../../tailcfg/types.js';
+import { MIN_CAPABILITY_VERSION } from '../../tailcfg/types.js';
+import type { Batcher } from '../../mapper/batcher.js';
+import type { Mapper } from '../../mapper/mapper.js';
+import { encodeFrame } from '../../mapper/frames.js';
+import type { Logger } from '../../lib/logger.js';
+import { readJsonBody, respondText } from './h2-io.js';
+import { MapSession } from './map-session.js';
+
+export interface MapDeps {
+  state: State;
+  mapper: Mapper;
+  batcher: Batcher;
+  logger: Logger;
+  /** Called when a node's last stream ends. */
+  onOffline(node: Node): void;
+  /** Called when a node's first stream starts. */
+  onOnline(node: Node): void;
+}
+
+const ZERO_DISCO = /^discokey:0{64}$/;
+
+/** The fields of a MapRequest that update the node, or undefined when nothing changes. */
+function updatesFrom(node: Node, req: MapRequest): Partial<Node> | undefined {
+  const patch: Partial<Node> = {};
+  if (req.DiscoKey && !ZERO_DISCO.test(req.DiscoKey) && req.DiscoKey !== node.discoKey) patch.discoKey = req.DiscoKey;
+  if (Array.isArray(req.Endpoints) && req.Endpoints.length > 0) {
+    const endpoints = req.Endpoints.filter((e) => typeof e === 'string').slice(0, 64);
+    if (endpoints.join() !== node.endpoints.join()) patch.endpoints = endpoints;
+  }
+  if (req.Hostinfo && typeof req.Hostinfo === 'object') {
+    const incoming: Hostinfo = { ...req.Hostinfo };
+    // A Hostinfo without NetInfo keeps the NetInfo we had (the home DERP lives there).
+    if (!incoming.NetInfo && node.hostinfo?.NetInfo) incoming.NetInfo = node.hostinfo.NetInfo as Hostinfo['NetInfo'];
+    if (JSON.stringify(incoming) !== JSON.stringify(node.hostinfo)) {
+      patch.hostinfo = incoming;
+      if (typeof incoming.Hostname === 'string' && incoming.Hostname !== node.hostname) patch.hostname = incoming.Hostname.slice(0, 255);
+    }
+  }
+  return Object.keys(patch).length > 0 ? patch : undefined;
+}
+
+export async function handleMap(deps: MapDeps, stream: http2.ServerHttp2Stream, machineKey: string): Promise<void> {
+  const req = await readJsonBody<MapRequest>(stream);
+  if (!Number.isInteger(req.Version) || req.Version < MIN_CAPABILITY_VERSION) {
+    return respondText(stream, 400, `unsupported client version: capability version ${Number(req.Version) || 0} is older than ${MIN_CAPABILITY_VERSION}`);
+  }
+  let node = deps.state.nodes.findByNodeKey(String(req.NodeKey));
+  if (!node || node.machineKey !== machineKey) {
+    if (node) deps.logger.warn('map request for a node key of another machine refused', { machine: machineKey, node: node.id });
+    return respondText(stream, 404, 'node not found');
+  }
+  const patch = updatesFrom(node, req);
+  if (patch) node = deps.state.nodes.touch(node.id, patch) ?? node;
+  const zstd = req.Compress === 'zstd';
+
+  if (!req.Stream) {
+    if (req.OmitPeers) return respondText(stream, 200, '');
+    const full = deps.mapper.fullMap(node.id);
+    if (!full) return respondText(stream, 404, 'node not found');
+    stream.respond({ ':status': 200, 'content-type': 'application/octet-stream' });
+    stream.end(encodeFrame(full, zstd));
+    return;
+  }
+
+  const full = deps.mapper.fullMap(node.id);
+  if (!full) return respondText(stream, 404, 'node not found');
+  const nodeId = node.id;
+  const session: MapSession = new MapSession(stream, nodeId, zstd, () => {
+    if (deps.batcher.remove(session) === 0) {
+      const current = deps.state.nodes.get(nodeId);
+      if (current) deps.onOffline(current);
+    }
+  });
+  // The full map goes out before the session can receive any delta (same tick).
+  session.start(full);
+  const first = deps.batcher.sessionCount(nodeId) === 0;
+  deps.batcher.add(session);
+  if (first) deps.onOnline(node);
+}
