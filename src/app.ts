@@ -16,6 +16,7 @@ import { buildDnsConfig } from './mapper/dns-config.js';
 import type { DERPMap } from './tailcfg/types.js';
 import { ControlServer } from './server/control/control-server.js';
 import { EphemeralReaper } from './state/ephemeral-reaper.js';
+import { ExpiryWatch } from './state/expiry-watch.js';
 import type http from 'node:http';
 import { startEmbeddedDerp } from './server/derp/embedded.js';
 import { DerpSources } from './mapper/derp-sources.js';
@@ -107,11 +108,13 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
     const batcher = new Batcher(state, mapper, Math.min(config.tuning.batch_change_delay, BATCH_WINDOW_MS));
     const reaper = new EphemeralReaper(state.nodes, config.node.ephemeral.inactivity_timeout, log);
     reaper.scheduleAll();
+    const expiry = new ExpiryWatch(state.nodes, state.changes);
     const control = new ControlServer({ state, mapper, batcher, reaper, logger: log });
     started.push(async () => {
       batcher.close();
       control.close();
       reaper.close();
+      expiry.close();
     });
 
     const derp = config.derp.server.enabled

@@ -6,5 +6,7 @@ export type Change =
   | { type: 'node-changed'; nodeId: number }
   | { type: 'node-removed'; nodeId: number }
   | { type: 'node-online'; nodeId: number; online: boolean }
+  /** Only the fields peers track cheaply changed: sent as a PeersChangedPatch. */
+  | { type: 'node-patched'; nodeId: number; endpoints?: string[]; discoKey?: string; homeDerp?: number }
   | { type: 'user-changed'; userId: number }
   | { type: 'user-removed'; userId: number };

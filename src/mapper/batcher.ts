@@ -14,7 +14,7 @@ export interface MapSink {
 }
 
 function emptySet(): ChangeSet {
-  return { changed: new Set(), removed: new Set(), online: new Map(), users: new Set(), dnsChanged: false, derpChanged: false };
+  return { changed: new Set(), removed: new Set(), online: new Map(), patched: new Map(), users: new Set(), dnsChanged: false, derpChanged: false };
 }
 
 export class Batcher {
@@ -68,8 +68,18 @@ export class Batcher {
       case 'node-removed':
         p.removed.add(c.nodeId);
         p.changed.delete(c.nodeId);
+        p.patched.delete(c.nodeId);
         this.#mapper.forget(c.nodeId);
         break;
+      case 'node-patched': {
+        this.#mapper.forget(c.nodeId);
+        const patch = p.patched.get(c.nodeId) ?? { NodeID: c.nodeId };
+        if (c.endpoints) patch.Endpoints = c.endpoints;
+        if (c.discoKey) patch.DiscoKey = c.discoKey;
+        if (c.homeDerp) patch.DERPRegion = c.homeDerp;
+        p.patched.set(c.nodeId, patch);
+        break;
+      }
       case 'node-online':
         p.online.set(c.nodeId, c.online);
         break;

@@ -24,6 +24,7 @@ export interface ChangeSet {
   changed: Set<number>;
   removed: Set<number>;
   online: Map<number, boolean>;
+  patched: Map<number, PeerChange>;
   users: Set<number>;
   dnsChanged: boolean;
   derpChanged: boolean;
@@ -108,14 +109,21 @@ export class Mapper {
     const removed = [...set.removed].filter((id) => id !== viewerId);
     if (removed.length > 0) parts.push(`"PeersRemoved":${JSON.stringify(removed)}`);
     const patches: PeerChange[] = [];
+    const byId = new Map<number, PeerChange>();
+    for (const [id, p] of set.patched) {
+      if (id === viewerId || set.changed.has(id) || set.removed.has(id)) continue;
+      byId.set(id, { ...p });
+    }
     for (const [id, online] of set.online) {
       if (id === viewerId || set.changed.has(id) || set.removed.has(id)) continue;
       const node = this.#state.nodes.get(id);
       if (!node) continue;
-      const patch: PeerChange = { NodeID: id, Online: online };
+      const patch = byId.get(id) ?? { NodeID: id };
+      patch.Online = online;
       if (!online) patch.LastSeen = (node.lastSeen ?? new Date()).toISOString();
-      patches.push(patch);
+      byId.set(id, patch);
     }
+    patches.push(...byId.values());
     if (patches.length > 0) parts.push(`"PeersChangedPatch":${JSON.stringify(patches)}`);
     if (users.length > 0 && (changed.length > 0 || set.users.size > 0)) parts.push(`"UserProfiles":${this.#profilesJson(users)}`);
     if (set.dnsChanged) parts.push(`"DNSConfig":${JSON.stringify(this.#opts.dnsConfig())}`);

@@ -123,14 +123,24 @@ export class NodeService {
    * Applies a change that the map stream reports often (endpoints, disco key, hostinfo, last
    * seen): memory and peers now, the database shortly after, many changes in one write.
    */
-  touch(id: number, patch: Partial<Node>, change: 'node-changed' | 'none' = 'node-changed'): Node | undefined {
+  touch(id: number, patch: Partial<Node>, change: 'node-changed' | 'node-patched' | 'none' = 'node-changed'): Node | undefined {
     const node = this.#byId.get(id);
     if (!node) return undefined;
     const next: Node = { ...node, ...patch, updatedAt: new Date() };
     this.#set(next);
     this.#dirty.add(id);
     this.#flushTimer ??= setTimeout(() => void this.flush(), 500).unref();
-    if (change !== 'none') this.#changes.publish({ type: change, nodeId: id });
+    if (change === 'node-changed') this.#changes.publish({ type: change, nodeId: id });
+    if (change === 'node-patched') {
+      const home = (next.hostinfo?.NetInfo as { PreferredDERP?: unknown } | undefined)?.PreferredDERP;
+      this.#changes.publish({
+        type: 'node-patched',
+        nodeId: id,
+        ...(patch.endpoints ? { endpoints: next.endpoints } : {}),
+        ...(patch.discoKey ? { discoKey: next.discoKey } : {}),
+        ...(typeof home === 'number' ? { homeDerp: home } : {}),
+      });
+    }
     return next;
   }
 

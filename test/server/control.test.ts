@@ -56,15 +56,16 @@ test('peers appear, change, go offline and disappear as deltas', async () => {
   const bSeesC = await mb.until((m) => (m.PeersChanged ?? []).some((p) => p.Name === 'charlie.tailnet.test.'));
   const cId = bSeesC.PeersChanged!.find((p) => p.Name === 'charlie.tailnet.test.')!.ID;
 
-  const mc = await c.map({ Endpoints: ['127.0.0.1:41641'] });
+  const mc = await c.map({ Endpoints: ['127.0.0.1:41641'], Hostinfo: { Hostname: 'charlie', OS: 'linux' } });
   const cFirst = await mc.next();
   assert.ok(cFirst.Peers?.some((p) => p.Name === 'bravo.tailnet.test.' && p.Online === true), 'charlie sees bravo online');
-  await mb.until((m) => (m.PeersChanged ?? []).some((p) => p.ID === cId && p.Endpoints?.[0] === '127.0.0.1:41641') || (m.PeersChangedPatch ?? []).some((p) => p.NodeID === cId && p.Online === true));
+  await mb.until((m) => (m.PeersChangedPatch ?? []).some((p) => p.NodeID === cId && p.Online === true && p.Endpoints?.[0] === '127.0.0.1:41641' && p.DiscoKey === c.discoKey));
 
   // A lite update (no stream) with new endpoints reaches the peer.
-  const lite = await c.map({ Stream: false, OmitPeers: true, Endpoints: ['127.0.0.1:5555'] });
+  const lite = await c.map({ Stream: false, OmitPeers: true, Endpoints: ['127.0.0.1:5555'], Hostinfo: { Hostname: 'charlie', OS: 'linux' } });
   assert.equal(lite.status, 200);
-  await mb.until((m) => (m.PeersChanged ?? []).some((p) => p.ID === cId && p.Endpoints?.[0] === '127.0.0.1:5555'));
+  const patched = await mb.until((m) => (m.PeersChangedPatch ?? []).some((p) => p.NodeID === cId && p.Endpoints?.[0] === '127.0.0.1:5555'));
+  assert.equal(patched.PeersChanged, undefined, 'an endpoint move travels as a small patch, not the whole node');
 
   // Charlie's stream ends: bravo hears it went offline.
   mc.close();

@@ -28,13 +28,29 @@ export interface MapDeps {
 
 const ZERO_DISCO = /^discokey:0{64}$/;
 
-/** The fields of a MapRequest that update the node, or undefined when nothing changes. */
-function updatesFrom(node: Node, req: MapRequest): Partial<Node> | undefined {
+function withoutNetInfo(h: Hostinfo | Record<string, unknown> | null): string {
+  if (!h) return 'null';
+  const { NetInfo: _ignored, ...rest } = h as Hostinfo;
+  return JSON.stringify(rest);
+}
+
+/**
+ * The fields of a MapRequest that update the node, and how peers must hear of it: a small patch
+ * when only endpoints, disco key or home DERP moved, the whole node when Hostinfo changed.
+ */
+function updatesFrom(node: Node, req: MapRequest): { patch: Partial<Node>; change: 'node-changed' | 'node-patched' | 'none' } | undefined {
   const patch: Partial<Node> = {};
-  if (req.DiscoKey && !ZERO_DISCO.test(req.DiscoKey) && req.DiscoKey !== node.discoKey) patch.discoKey = req.DiscoKey;
+  let change: 'node-changed' | 'node-patched' | 'none' = 'none';
+  if (req.DiscoKey && !ZERO_DISCO.test(req.DiscoKey) && req.DiscoKey !== node.discoKey) {
+    patch.discoKey = req.DiscoKey;
+    change = 'node-patched';
+  }
   if (Array.isArray(req.Endpoints) && req.Endpoints.length > 0) {
     const endpoints = req.Endpoints.filter((e) => typeof e === 'string').slice(0, 64);
-    if (endpoints.join() !== node.endpoints.join()) patch.endpoints = endpoints;
+    if (endpoints.join() !== node.endpoints.join()) {
+      patch.endpoints = endpoints;
+      change = 'node-patched';
+    }
   }
   if (req.Hostinfo && typeof req.Hostinfo === 'object') {
     const incoming: Hostinfo = { ...req.Hostinfo };
@@ -43,9 +59,11 @@ function updatesFrom(node: Node, req: MapRequest): Partial<Node> | undefined {
     if (JSON.stringify(incoming) !== JSON.stringify(node.hostinfo)) {
       patch.hostinfo = incoming;
       if (typeof incoming.Hostname === 'string' && incoming.Hostname !== node.hostname) patch.hostname = incoming.Hostname.slice(0, 255);
+      if (withoutNetInfo(incoming) !== withoutNetInfo(node.hostinfo)) change = 'node-changed';
+      else if (incoming.NetInfo?.PreferredDERP !== (node.hostinfo?.NetInfo as Hostinfo['NetInfo'])?.PreferredDERP && change === 'none') change = 'node-patched';
     }
   }
-  return Object.keys(patch).length > 0 ? patch : undefined;
+  return Object.keys(patch).length > 0 ? { patch, change } : undefined;
 }
 
 export async function handleMap(deps: MapDeps, stream: http2.ServerHttp2Stream, machineKey: string): Promise<void> {
@@ -58,8 +76,8 @@ export async function handleMap(deps: MapDeps, stream: http2.ServerHttp2Stream, 
     if (node) deps.logger.warn('map request for a node key of another machine refused', { machine: machineKey, node: node.id });
     return respondText(stream, 404, 'node not found');
   }
-  const patch = updatesFrom(node, req);
-  if (patch) node = deps.state.nodes.touch(node.id, patch) ?? node;
+  const update = updatesFrom(node, req);
+  if (update) node = deps.state.nodes.touch(node.id, update.patch, update.change) ?? node;
   const zstd = req.Compress === 'zstd';
 
   if (!req.Stream) {
