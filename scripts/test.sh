@@ -21,7 +21,8 @@ if [ -z "${SWITCHBOARD_TEST_POSTGRES:-}" ] && [ "$tier" != e2e ]; then
 fi
 
 if [ "$tier" = all ] || [ "$tier" = e2e ]; then
-  bash scripts/build-tailscale.sh
+  bash scripts/build-tailscale.sh v1.102.3
+  bash scripts/build-tailscale.sh v1.80.3   # the oldest supported client
 fi
 
 files=()
