@@ -12,6 +12,7 @@ cd "$root"
 tier=${1:-all}
 
 npm run --silent build
+npm run --silent typecheck
 
 if [ -z "${SWITCHBOARD_TEST_POSTGRES:-}" ] && [ "$tier" != e2e ]; then
   SWITCHBOARD_TEST_POSTGRES=$(bash scripts/postgres.sh start)

@@ -17,6 +17,7 @@ import type { DERPMap } from './tailcfg/types.js';
 import { ControlServer } from './server/control/control-server.js';
 import { EphemeralReaper } from './state/ephemeral-reaper.js';
 import { ExpiryWatch } from './state/expiry-watch.js';
+import fs from 'node:fs';
 import type http from 'node:http';
 import { startEmbeddedDerp } from './server/derp/embedded.js';
 import { DerpSources } from './mapper/derp-sources.js';
@@ -57,6 +58,15 @@ export function databaseOptions(config: Config): DatabaseOptions {
 }
 
 const NO_DERP: DERPMap = { Regions: {} };
+
+/** The certificate the main port also answers TLS with: the DERP one, or the configured one. */
+function tlsFor(config: Config, derp: { tls: { cert: string | Buffer; key: string | Buffer } } | undefined) {
+  if (derp) return { tls: derp.tls };
+  if (config.tls_cert_path && config.tls_key_path) {
+    return { tls: { cert: fs.readFileSync(config.tls_cert_path), key: fs.readFileSync(config.tls_key_path) } };
+  }
+  return {};
+}
 
 /** Upper bound of the change batching window: headscale's 800 ms default is too slow for us. */
 const BATCH_WINDOW_MS = 50;
@@ -142,7 +152,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
       logger: log,
       onUpgrade,
       extraRoute: (req, res) => derp?.route(req, res) === true || serveVerify(req, res, state),
-      ...(derp ? { tls: derp.tls } : {}),
+      ...tlsFor(config, derp),
     });
     started.push(() => http.close());
     sources = new DerpSources({

@@ -25,10 +25,11 @@ export async function join(node: TailscaleNode, loginServer: string, authKey: st
 /** Waits until the node lists exactly these peer host names. */
 export async function waitForPeers(node: TailscaleNode, hostnames: string[], timeoutMs = 30_000): Promise<PeerView[]> {
   const want = [...hostnames].sort().join(',');
-  return node.waitFor((s) => {
+  const found = await node.waitFor((s) => {
     const ps = peers(s);
     return ps.map((p) => p.HostName).sort().join(',') === want ? ps : undefined;
   }, timeoutMs);
+  return found ?? [];
 }
 
 /** `tailscale ping` until a pong; returns the pong line. */

@@ -24,7 +24,7 @@ harnessTest('three clients join with a pre-auth key, see each other and ping eac
         assert.match(p.TailscaleIPs[0]!, /^100\.64\.0\.\d+$/);
         assert.match(p.TailscaleIPs[1]!, /^fd7a:115c:a1e0::[0-9a-f]+$/);
       }
-      const self = (await node.status()) as { Self: { DNSName: string; TailscaleIPs: string[] } };
+      const self = (await node.status()) as unknown as { Self: { DNSName: string; TailscaleIPs: string[] } };
       assert.equal(self.Self.DNSName, `${names[i]}.tailnet.test.`);
     }
     for (const [i, from] of nodes.entries()) {
@@ -50,7 +50,7 @@ harnessTest('with direct UDP disabled, traffic goes through the built-in DERP re
     await waitForPeers(a!, ['relay-b']);
     const pong = await ping(a!, 'relay-b');
     assert.match(pong, /via DERP\(sb\)/);
-    const status = (await a!.status()) as { Self: { Relay: string }; Health?: string[] };
+    const status = (await a!.status()) as unknown as { Self: { Relay: string }; Health?: string[] };
     assert.equal(status.Self.Relay, 'sb');
 
     const netcheck = await a!.cli(['netcheck'], { timeoutMs: 60_000 });
@@ -68,7 +68,7 @@ harnessTest('an interactive login is approved from the CLI', async (h) => {
     await s.cli('users', 'create', 'carol');
     const node = await h.startNode({ name: 'web' });
     const up = node.up({ loginServer: s.url, hostname: 'web', timeoutMs: 90_000, allowFailure: true });
-    const authUrl = await node.waitFor((st) => (st as { AuthURL?: string }).AuthURL || undefined, 30_000);
+    const authUrl = String(await node.waitFor((st) => (st as { AuthURL?: string }).AuthURL || undefined, 30_000));
     assert.match(authUrl, new RegExp(`^${s.url}/register/hskey-authreq-[A-Za-z0-9]{24}$`));
     const page = await (await fetch(authUrl)).text();
     const authId = authUrl.split('/').pop()!;
