@@ -24,6 +24,7 @@ fi
 if [ "$tier" = all ] || [ "$tier" = e2e ]; then
   bash scripts/build-tailscale.sh v1.102.3
   bash scripts/build-tailscale.sh v1.80.3   # the oldest supported client
+  bash scripts/build-headscale.sh v0.29.2   # the official CLI, judge of the admin API
 fi
 
 files=()

@@ -24,12 +24,18 @@ import { DerpSources } from './mapper/derp-sources.js';
 import { serveVerify } from './server/http/verify.js';
 import type { Duplex } from 'node:stream';
 import { VERSION } from './version.js';
+import { ApiKeyAuthenticator } from './server/admin/api-key-auth.js';
+import { createAdminService, guard, type AdminServiceOptions } from './server/admin/service.js';
+import { startAdminTcp, type AdminTcpServer } from './server/admin/grpc-tcp.js';
+import { createRestApi } from './server/api/rest.js';
 
 export interface RunningServer {
   state: State;
   batcher: Batcher;
   http: MainListener;
   admin: AdminSocketServer;
+  /** gRPC on grpc_listen_addr, when TLS is configured or grpc_allow_insecure is set. */
+  grpc: AdminTcpServer | undefined;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -104,8 +110,22 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
     log.info('database ready', { database: store.description });
     const state = await State.load(store, stateOptions(config));
     started.push(() => state.flush());
-    const admin = await startAdminSocket(state, config.unix_socket, config.unix_socket_permission, log);
+    const apiAuth = new ApiKeyAuthenticator(state.apiKeys);
+    const adminOptions: AdminServiceOptions = {
+      policy: { mode: config.policy.mode, path: config.policy.path },
+      onApiKeysChanged: () => apiAuth.invalidate(),
+    };
+    const admin = await startAdminSocket(state, config.unix_socket, config.unix_socket_permission, log, adminOptions);
     started.push(() => admin.close());
+    const adminService = guard(createAdminService(state, adminOptions), log);
+    const grpcTls = config.tls_cert_path && config.tls_key_path
+      ? { cert: fs.readFileSync(config.tls_cert_path), key: fs.readFileSync(config.tls_key_path) }
+      : undefined;
+    const grpc = grpcTls || config.grpc_allow_insecure
+      ? await startAdminTcp({ addr: config.grpc_listen_addr, service: adminService, auth: apiAuth, logger: log, tls: grpcTls })
+      : undefined;
+    if (grpc) started.push(() => grpc.close());
+    const restApi = createRestApi({ service: adminService, auth: apiAuth, logger: log, version: VERSION });
 
     let sources: DerpSources | undefined;
     const mapper = new Mapper(state, {
@@ -151,7 +171,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
       ping: () => store.ping(),
       logger: log,
       onUpgrade,
-      extraRoute: (req, res) => derp?.route(req, res) === true || serveVerify(req, res, state),
+      extraRoute: (req, res) => derp?.route(req, res) === true || serveVerify(req, res, state) || restApi(req, res),
       ...tlsFor(config, derp),
     });
     started.push(() => http.close());
@@ -166,7 +186,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
     await sources.start(() => batcher.broadcast({ derp: true }));
     const derpSources = sources;
     started.push(async () => derpSources.close());
-    return { state, batcher, http, admin, logger: log, close: stop };
+    return { state, batcher, http, admin, grpc, logger: log, close: stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,5 +1,8 @@
-// The CLI's connection to a running server: gRPC over the local unix socket (`unix_socket`).
-// The CLI never opens the database itself; everything goes through the server.
+// The CLI's connection to a running server, as headscale 0.29's CLI makes it: gRPC over the
+// local unix socket (`unix_socket`, no key) when `cli.address` is empty; otherwise gRPC over TLS
+// to that host:port with `authorization: Bearer <cli.api_key>` on every call (`cli.insecure`
+// or --insecure skip certificate checks). Like headscale's client it never dials plaintext
+// remotely. The CLI never opens the database itself.
 
 import fs from 'node:fs';
 import net from 'node:net';
@@ -25,8 +28,36 @@ export function socketClient(socketPath: string, timeoutMs: number): AdminClient
   return createClient(HeadscaleService, transport);
 }
 
+export interface RemoteOptions {
+  address: string;
+  apiKey: string;
+  insecure: boolean;
+  timeoutMs: number;
+}
+
+export function remoteClient(opts: RemoteOptions): AdminClient {
+  if (!opts.apiKey) {
+    throw new SwitchboardError('ERR_ARGUMENT', 'HEADSCALE_CLI_API_KEY environment variable needs to be set (or cli.api_key, SWITCHBOARD_CLI_API_KEY)');
+  }
+  const baseUrl = opts.address.startsWith('https://') ? opts.address : `https://${opts.address}`;
+  const bearer = `Bearer ${opts.apiKey}`;
+  const transport = createGrpcTransport({
+    baseUrl,
+    defaultTimeoutMs: opts.timeoutMs,
+    interceptors: [
+      (next) => async (req) => {
+        req.header.set('authorization', bearer);
+        return next(req);
+      },
+    ],
+    nodeOptions: { rejectUnauthorized: !opts.insecure },
+  });
+  return createClient(HeadscaleService, transport);
+}
+
 /** Turns a failed call into a one-line error: the server's own message, or where it failed. */
-export function describeCallError(err: unknown, socketPath: string): Error {
+export function describeCallError(err: unknown, socketPath: string, remote?: string): Error {
+  if (remote) return describeRemoteError(err, remote);
   if (!(err instanceof ConnectError)) return err as Error;
   if (err.code === Code.Unavailable || err.code === Code.Unknown) {
     const cause = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? '';
@@ -39,6 +70,18 @@ export function describeCallError(err: unknown, socketPath: string): Error {
   }
   if (err.code === Code.DeadlineExceeded) {
     return new SwitchboardError('ERR_ADMIN_SOCKET', `the Switchboard server on ${socketPath} did not answer in time`);
+  }
+  return new Error(err.rawMessage);
+}
+
+function describeRemoteError(err: unknown, address: string): Error {
+  if (!(err instanceof ConnectError)) return err as Error;
+  if (err.code === Code.DeadlineExceeded) {
+    return new SwitchboardError('ERR_ADMIN_SOCKET', `the Switchboard server at ${address} did not answer in time`);
+  }
+  if (err.code === Code.Unavailable || err.code === Code.Unknown || err.code === Code.Internal) {
+    const cause = err.cause as NodeJS.ErrnoException | undefined;
+    if (cause?.code) return new SwitchboardError('ERR_ADMIN_SOCKET', `connecting to ${address}: ${cause.code} ${cause.message ?? ''}`.trim());
   }
   return new Error(err.rawMessage);
 }

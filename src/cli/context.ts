@@ -3,13 +3,14 @@
 
 import { loadConfig, type Config } from '../config/index.js';
 import { describeError } from '../lib/errors.js';
-import { socketClient, describeCallError, type AdminClient } from './client.js';
+import { socketClient, remoteClient, describeCallError, type AdminClient } from './client.js';
 import { formatMachine, parseOutputFormat, type OutputFormat } from './output.js';
 
 export interface GlobalFlags {
   config?: string;
   output?: string;
   force?: boolean;
+  insecure?: boolean;
 }
 
 export class CliContext {
@@ -46,11 +47,15 @@ export class CliContext {
   /** Runs one admin call against the server, with errors turned into one readable line. */
   async call<T>(what: string, fn: (client: AdminClient) => Promise<T>): Promise<T> {
     const config = this.config();
-    const client = socketClient(config.unix_socket, config.cli.timeout || 5000);
+    const timeoutMs = config.cli.timeout || 5000;
+    const remote = config.cli.address || undefined;
+    const client = remote
+      ? remoteClient({ address: remote, apiKey: config.cli.api_key, insecure: config.cli.insecure || this.#flags().insecure === true, timeoutMs })
+      : socketClient(config.unix_socket, timeoutMs);
     try {
       return await fn(client);
     } catch (err) {
-      throw new Error(`${what}: ${describeError(describeCallError(err, config.unix_socket))}`);
+      throw new Error(`${what}: ${describeError(describeCallError(err, config.unix_socket, remote))}`);
     }
   }
 

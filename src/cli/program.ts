@@ -9,6 +9,8 @@ import { registerApiKeys } from './commands/apikeys.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerAuth } from './commands/auth.js';
+import { registerPolicy } from './commands/policy.js';
+import { registerDebug } from './commands/debug.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(io?: { out?: (t: string) => void; err?: (t: string) => void }): { program: Command; ctx: CliContext } {
@@ -21,6 +23,7 @@ export function buildProgram(io?: { out?: (t: string) => void; err?: (t: string)
     .option('-c, --config <path>', 'configuration file (default: ./config.yaml, then /etc/switchboard/config.yaml)')
     .option('-o, --output <format>', "output format: empty for human-readable, 'json', 'json-line' or 'yaml'")
     .option('--force', 'disable prompts and force the execution', false)
+    .option('--insecure', 'with cli.address: do not verify the server certificate (same as cli.insecure)', false)
     // Errors throw a CommanderError instead of exiting; set before the subcommands inherit it.
     .exitOverride()
     .showHelpAfterError()
@@ -34,5 +37,7 @@ export function buildProgram(io?: { out?: (t: string) => void; err?: (t: string)
   registerPreAuthKeys(program, ctx, run);
   registerApiKeys(program, ctx, run);
   registerAuth(program, ctx, run);
+  registerPolicy(program, ctx, run);
+  registerDebug(program, ctx, run);
   return { program, ctx };
 }

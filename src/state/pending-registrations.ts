@@ -51,13 +51,15 @@ export class PendingRegistrations {
     this.#maxEntries = maxEntries;
   }
 
-  add(p: Omit<PendingRegistration, 'authId' | 'createdAt'>): PendingRegistration {
+  /** Adds an entry under a fresh auth ID, or under `authId` (admin debug entries choose theirs). */
+  add(p: Omit<PendingRegistration, 'authId' | 'createdAt'>, authId = newAuthId()): PendingRegistration {
     this.#sweep();
     while (this.#entries.size >= this.#maxEntries) {
       const oldest = this.#entries.keys().next().value as string;
       this.#finish(oldest, undefined);
     }
-    const pending = { ...p, authId: newAuthId(), createdAt: Date.now() };
+    if (this.#entries.has(authId)) this.#finish(authId, undefined);
+    const pending = { ...p, authId, createdAt: Date.now() };
     this.#entries.set(pending.authId, { pending, waiters: new Set() });
     return pending;
   }

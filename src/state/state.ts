@@ -29,6 +29,8 @@ export class State {
   readonly apiKeys: ApiKeyService;
   readonly registration: Registration;
   readonly options: StateOptions;
+  /** The tailnet address pools (admin backfill of addresses). */
+  readonly ips: IpAllocator;
 
   private constructor(store: Store, changes: ChangeBus, users: UserService, nodes: NodeService, ips: IpAllocator, options: StateOptions) {
     this.store = store;
@@ -36,6 +38,7 @@ export class State {
     this.users = users;
     this.nodes = nodes;
     this.options = options;
+    this.ips = ips;
     this.preAuthKeys = new PreAuthKeyService(store, users);
     this.apiKeys = new ApiKeyService(store);
     this.registration = new Registration(store, nodes, users, this.preAuthKeys, ips, {

@@ -1,4 +1,4 @@
-// switchboard auth register|reject, and the deprecated nodes register --key: complete or refuse
+// switchboard auth register|approve|reject, and the deprecated nodes register --key: complete or refuse
 // a client's interactive login (the auth ID is the last part of the URL the client shows).
 
 import type { Command } from 'commander';
@@ -17,6 +17,17 @@ export function registerAuth(program: Command, ctx: CliContext, run: Runner): vo
       run(async (opts: { authId: string; user: string }) => {
         const res = await ctx.call('registering node', (c) => c.authRegister({ authId: opts.authId, user: opts.user }));
         ctx.print(res.node, `Node ${res.node?.givenName ?? ''} registered`);
+      }),
+    );
+
+  auth
+    .command('approve')
+    .description('Approve a pending auth session (SSH check mode or re-authentication)')
+    .requiredOption('--auth-id <id>', 'auth ID from the URL (hskey-authreq-...)')
+    .action(
+      run(async (opts: { authId: string }) => {
+        const res = await ctx.call('approving auth session', (c) => c.authApprove({ authId: opts.authId }));
+        ctx.print(res, 'Auth session approved');
       }),
     );
 

@@ -1,4 +1,5 @@
-// switchboard nodes list|delete|expire|rename|tag (alias: node)
+// switchboard nodes list|delete|expire|rename|tag|register (alias: node); the route commands
+// and backfillips are in node-routes.ts.
 
 import type { Command } from 'commander';
 import { timestampDate, timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
@@ -10,6 +11,7 @@ import { confirm } from '../prompt.js';
 import { shortKey } from '../../crypto/keys.js';
 import type { Node } from '../../gen/headscale/v1/node_pb.js';
 import { registerNodesRegister } from './auth.js';
+import { registerNodeRoutes } from './node-routes.js';
 
 function requireNodeId(id: bigint): bigint {
   if (id === 0n) throw new Error('missing --identifier parameter');
@@ -43,6 +45,7 @@ export function nodesTable(nodes: Node[]): string {
 export function registerNodes(program: Command, ctx: CliContext, run: Runner): void {
   const nodes = program.command('nodes').alias('node').description('Manage the nodes of Switchboard');
   registerNodesRegister(nodes, ctx, run);
+  registerNodeRoutes(nodes, ctx, run);
   const idFlag = (c: Command) => c.option('-i, --identifier <id>', 'Node identifier (ID)', parseId, 0n);
 
   nodes

@@ -10,6 +10,7 @@ import { TAGGED_DEVICES_USER, displayUsername, type User } from '../../domain/us
 import type { Node } from '../../domain/node.js';
 import type { ApiKey, PreAuthKey } from '../../domain/auth-keys.js';
 import { maskedPreAuthKey, type State } from '../../state/index.js';
+import { announcedRoutes, servedRoutes } from './routes.js';
 
 export function userToMsg(user: User): UserMsg {
   return create(UserSchema, {
@@ -65,6 +66,7 @@ const REGISTER_METHODS: Record<Node['registerMethod'], RegisterMethod> = {
 /** `authKey` is the key the node registered with, when the caller has looked it up. */
 export function nodeToMsg(node: Node, state: State, authKey?: PreAuthKey): NodeMsg {
   const owner = node.userId === null ? undefined : state.users.get(node.userId);
+  const announced = announcedRoutes(node.hostinfo);
   return create(NodeSchema, {
     id: BigInt(node.id),
     machineKey: node.machineKey,
@@ -81,8 +83,8 @@ export function nodeToMsg(node: Node, state: State, authKey?: PreAuthKey): NodeM
     givenName: node.givenName,
     online: state.nodes.isOnline(node.id),
     approvedRoutes: node.approvedRoutes,
-    availableRoutes: [],
-    subnetRoutes: [],
+    availableRoutes: announced,
+    subnetRoutes: servedRoutes(node.approvedRoutes, announced),
     tags: node.tags,
   });
 }

@@ -1,9 +1,10 @@
-// The headscale.v1.HeadscaleService implementation over our state. Each handler validates its
-// request, calls one state operation, and converts the result; errors become gRPC statuses in
-// one place (guard). RPCs not listed here answer Unimplemented until their issue lands.
+// The headscale.v1.HeadscaleService implementation over our state, all 29 RPCs of headscale
+// 0.29. Each handler validates its request, calls one state operation, and converts the result;
+// errors become gRPC statuses in one place (guard). The same implementation serves the unix
+// socket, gRPC on grpc_listen_addr and the REST gateway under /api/v1.
 
-import type { ServiceImpl } from '@connectrpc/connect';
-import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
+import { timestampDate, timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { HeadscaleService } from '../../gen/headscale/v1/headscale_pb.js';
 import { SwitchboardError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
@@ -11,8 +12,29 @@ import type { State } from '../../state/index.js';
 import type { PreAuthKey } from '../../domain/auth-keys.js';
 import { apiKeyToMsg, nodeToMsg, preAuthKeyToMsg, userToMsg } from './convert.js';
 import { toConnectError } from './errors.js';
+import { normalizeApprovedRoutes } from './routes.js';
+import { readPolicy, validatePolicy, type PolicySource } from './policy-text.js';
+import { debugCreateNode } from './debug-node.js';
+import { backfillNodeIps } from './backfill.js';
+import { isAuthId } from '../../state/pending-registrations.js';
 
-type Impl = Partial<ServiceImpl<typeof HeadscaleService>>;
+export type Impl = ServiceImpl<typeof HeadscaleService>;
+
+export interface AdminServiceOptions {
+  /** Where the policy text lives (policy.mode, policy.path). */
+  policy: PolicySource;
+  /** Called after an API key was expired or deleted (drops cached authentications). */
+  onApiKeysChanged?: () => void;
+}
+
+const DEFAULT_OPTIONS: AdminServiceOptions = { policy: { mode: 'file', path: '' } };
+
+function requireAuthId(authId: string): string {
+  if (!isAuthId(authId)) {
+    throw new SwitchboardError('ERR_ARGUMENT', 'invalid auth_id: expected hskey-authreq- followed by 24 letters and digits');
+  }
+  return authId;
+}
 
 /** Converts a request's uint64 ID, refusing 0 (unset) and values beyond a safe integer. */
 function requireId(value: bigint, what: string): number {
@@ -31,7 +53,7 @@ function optionalDate(ts: Timestamp | undefined): Date | null {
   return ts ? timestampDate(ts) : null;
 }
 
-export function createAdminService(state: State): Impl {
+export function createAdminService(state: State, options: AdminServiceOptions = DEFAULT_OPTIONS): Impl {
   const keysById = async (): Promise<Map<number, PreAuthKey>> =>
     new Map((await state.preAuthKeys.list()).map((k) => [k.id, k]));
 
@@ -109,6 +131,19 @@ export function createAdminService(state: State): Impl {
     async setTags(req) {
       return { node: nodeToMsg(await state.nodes.setTags(requireId(req.nodeId, 'node_id'), req.tags), state) };
     },
+    async setApprovedRoutes(req) {
+      const id = requireId(req.nodeId, 'node_id');
+      state.nodes.require(id);
+      const routes = normalizeApprovedRoutes(req.routes);
+      return { node: nodeToMsg(await state.nodes.update(id, { approvedRoutes: routes }), state) };
+    },
+    async backfillNodeIPs(req) {
+      if (!req.confirmed) throw new SwitchboardError('ERR_ARGUMENT', 'not confirmed, aborting');
+      return { changes: await backfillNodeIps(state) };
+    },
+    async debugCreateNode(req) {
+      return { node: debugCreateNode(state, { user: req.user, key: req.key, name: req.name, routes: req.routes }) };
+    },
 
     // Interactive registrations
     async authRegister(req) {
@@ -119,8 +154,23 @@ export function createAdminService(state: State): Impl {
       const node = await state.registration.approve(req.key, requireText(req.user, 'user'));
       return { node: nodeToMsg(node, state) };
     },
+    async authApprove(req) {
+      const authId = requireAuthId(req.authId);
+      if (state.registration.pending.get(authId)) {
+        throw new ConnectError(
+          `auth_id ${authId} is a pending node registration: complete it with "auth register --auth-id ${authId} --user USER"`,
+          Code.FailedPrecondition,
+        );
+      }
+      // SSH check-mode sessions are the only other kind of pending auth, and they do not exist yet.
+      throw new ConnectError(`no pending auth session for auth_id ${authId}`, Code.NotFound);
+    },
     async authReject(req) {
-      state.registration.reject(req.authId);
+      const authId = requireAuthId(req.authId);
+      if (!state.registration.pending.get(authId)) {
+        throw new ConnectError(`no pending auth session for auth_id ${authId}`, Code.NotFound);
+      }
+      state.registration.reject(authId);
       return {};
     },
 
@@ -131,18 +181,38 @@ export function createAdminService(state: State): Impl {
     },
     async expireApiKey(req) {
       await state.apiKeys.expire(apiKeyRef(req));
+      options.onApiKeysChanged?.();
       return {};
     },
     async deleteApiKey(req) {
       await state.apiKeys.delete(apiKeyRef(req));
+      options.onApiKeysChanged?.();
       return {};
     },
     async listApiKeys() {
       return { apiKeys: (await state.apiKeys.list()).map(apiKeyToMsg) };
     },
 
+    // Policy: the text is stored and returned; validation is the engine's (validatePolicy).
+    async getPolicy() {
+      const { policy, updatedAt } = await readPolicy(options.policy, () => state.store.policies.latest());
+      return { policy, updatedAt: updatedAt ? timestampFromDate(updatedAt) : undefined };
+    },
+    async setPolicy(req) {
+      if (options.policy.mode !== 'database') {
+        throw new ConnectError("update is disabled for modes other than 'database' (policy.mode is file)", Code.FailedPrecondition);
+      }
+      validatePolicy(req.policy);
+      const stored = await state.store.policies.insert(req.policy);
+      return { policy: stored.data, updatedAt: timestampFromDate(stored.updatedAt) };
+    },
+    async checkPolicy(req) {
+      validatePolicy(req.policy);
+      return {};
+    },
+
     async health() {
-      return { databaseConnectivity: await state.store.ping() };
+      return { databaseConnectivity: await state.store.ping().catch(() => false) };
     },
   };
 }

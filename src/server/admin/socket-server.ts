@@ -10,7 +10,8 @@ import { HeadscaleService } from '../../gen/headscale/v1/headscale_pb.js';
 import { SwitchboardError, describeError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { State } from '../../state/index.js';
-import { createAdminService, guard } from './service.js';
+import { createAdminService, guard, type AdminServiceOptions } from './service.js';
+import { withSafeAuthority } from './safe-handler.js';
 
 export interface AdminSocketServer {
   path: string;
@@ -22,13 +23,14 @@ export async function startAdminSocket(
   socketPath: string,
   mode: number,
   logger: Logger,
+  options?: AdminServiceOptions,
 ): Promise<AdminSocketServer> {
   await removeStaleSocket(socketPath);
   fs.mkdirSync(path.dirname(socketPath), { recursive: true });
   const handler = connectNodeAdapter({
-    routes: (router) => router.service(HeadscaleService, guard(createAdminService(state), logger)),
+    routes: (router) => router.service(HeadscaleService, guard(createAdminService(state, options), logger)),
   });
-  const server = http2.createServer(handler);
+  const server = http2.createServer(withSafeAuthority(handler));
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s) => {
     sessions.add(s);
