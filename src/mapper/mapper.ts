@@ -39,7 +39,12 @@ export class Mapper {
   constructor(state: State, opts: MapperOptions) {
     this.#state = state;
     this.#opts = opts;
-    this.#ctx = { baseDomain: opts.baseDomain, capMap: opts.capMap, isOnline: (id) => state.nodes.isOnline(id) };
+    this.#ctx = {
+      baseDomain: opts.baseDomain,
+      capMap: opts.capMap,
+      isOnline: (id) => state.nodes.isOnline(id),
+      routesOf: (node) => ({ primary: state.routes.primaryRoutes(node.id), exit: state.routes.exitRoutes(node) }),
+    };
   }
 
   forget(id: number): void {

@@ -11,6 +11,8 @@ export interface WireContext {
   baseDomain: string;
   capMap: Record<string, unknown[] | null>;
   isOnline(id: number): boolean;
+  /** Subnet routes the node is primary for, and its exit routes when it is an exit node. */
+  routesOf(node: Node): { primary: string[]; exit: string[] };
 }
 
 export function fqdn(givenName: string, baseDomain: string): string {
@@ -29,6 +31,7 @@ export function toWireNode(node: Node, ctx: WireContext, now = new Date()): Wire
   const online = ctx.isOnline(node.id);
   const hostinfo = (node.hostinfo ?? {}) as Hostinfo;
   const expired = isExpired(node, now);
+  const routes = ctx.routesOf(node);
   const wire: WireNode = {
     ID: node.id,
     StableID: String(node.id),
@@ -37,7 +40,7 @@ export function toWireNode(node: Node, ctx: WireContext, now = new Date()): Wire
     Key: node.nodeKey,
     Machine: node.machineKey,
     Addresses: addresses(node),
-    AllowedIPs: addresses(node),
+    AllowedIPs: [...addresses(node), ...routes.primary, ...routes.exit],
     Hostinfo: hostinfo,
     Created: node.createdAt.toISOString(),
     Online: online,
@@ -50,6 +53,7 @@ export function toWireNode(node: Node, ctx: WireContext, now = new Date()): Wire
   const home = hostinfo.NetInfo?.PreferredDERP;
   if (typeof home === 'number' && home > 0) wire.HomeDERP = home;
   if (node.tags.length > 0) wire.Tags = node.tags;
+  if (routes.primary.length > 0) wire.PrimaryRoutes = routes.primary;
   if (!online && node.lastSeen) wire.LastSeen = node.lastSeen.toISOString();
   return wire;
 }

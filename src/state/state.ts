@@ -10,6 +10,7 @@ import { PreAuthKeyService } from './preauth-keys.js';
 import { ApiKeyService } from './api-keys.js';
 import { IpAllocator, type Allocation } from './ip-allocator.js';
 import { Registration } from './registration.js';
+import { RouteElection } from './route-election.js';
 
 export interface StateOptions {
   baseDomain: string;
@@ -31,6 +32,7 @@ export class State {
   readonly options: StateOptions;
   /** The tailnet address pools (admin backfill of addresses). */
   readonly ips: IpAllocator;
+  readonly routes: RouteElection;
 
   private constructor(store: Store, changes: ChangeBus, users: UserService, nodes: NodeService, ips: IpAllocator, options: StateOptions) {
     this.store = store;
@@ -39,6 +41,7 @@ export class State {
     this.nodes = nodes;
     this.options = options;
     this.ips = ips;
+    this.routes = new RouteElection(nodes, changes);
     this.preAuthKeys = new PreAuthKeyService(store, users);
     this.apiKeys = new ApiKeyService(store);
     this.registration = new Registration(store, nodes, users, this.preAuthKeys, ips, {

@@ -10,7 +10,7 @@ import { TAGGED_DEVICES_USER, displayUsername, type User } from '../../domain/us
 import type { Node } from '../../domain/node.js';
 import type { ApiKey, PreAuthKey } from '../../domain/auth-keys.js';
 import { maskedPreAuthKey, type State } from '../../state/index.js';
-import { announcedRoutes, servedRoutes } from './routes.js';
+import { announcedRoutes } from '../../domain/routes.js';
 
 export function userToMsg(user: User): UserMsg {
   return create(UserSchema, {
@@ -84,7 +84,7 @@ export function nodeToMsg(node: Node, state: State, authKey?: PreAuthKey): NodeM
     online: state.nodes.isOnline(node.id),
     approvedRoutes: node.approvedRoutes,
     availableRoutes: announced,
-    subnetRoutes: servedRoutes(node.approvedRoutes, announced),
+    subnetRoutes: [...state.routes.primaryRoutes(node.id), ...state.routes.exitRoutes(node)],
     tags: node.tags,
   });
 }

@@ -10,7 +10,7 @@ import { SwitchboardError } from '../../lib/errors.js';
 import { isAuthId } from '../../state/pending-registrations.js';
 import type { State } from '../../state/index.js';
 import { userToMsg } from './convert.js';
-import { announcedRoutes, parseRoute } from './routes.js';
+import { announcedRoutes, parseRoute } from '../../domain/routes.js';
 
 export interface DebugNodeRequest {
   user: string;

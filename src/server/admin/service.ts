@@ -12,7 +12,7 @@ import type { State } from '../../state/index.js';
 import type { PreAuthKey } from '../../domain/auth-keys.js';
 import { apiKeyToMsg, nodeToMsg, preAuthKeyToMsg, userToMsg } from './convert.js';
 import { toConnectError } from './errors.js';
-import { normalizeApprovedRoutes } from './routes.js';
+import { normalizeApprovedRoutes } from '../../domain/routes.js';
 import { readPolicy, validatePolicy, type PolicySource } from './policy-text.js';
 import { debugCreateNode } from './debug-node.js';
 import { backfillNodeIps } from './backfill.js';

@@ -2,8 +2,8 @@
 // prefixes, the ordering Go's netip.Prefix.Compare gives (IPv4 before IPv6, then shorter prefix
 // first, then address), and the rule that the two exit routes always travel together.
 
-import { formatIp, parseIp } from '../../lib/ip.js';
-import { SwitchboardError } from '../../lib/errors.js';
+import { formatIp, parseIp } from '../lib/ip.js';
+import { SwitchboardError } from '../lib/errors.js';
 
 export const EXIT_V4 = '0.0.0.0/0';
 export const EXIT_V6 = '::/0';
@@ -63,7 +63,7 @@ export function announcedRoutes(hostinfo: Record<string, unknown> | null): strin
   return out;
 }
 
-/** Routes being served: approved and announced. (HA primary election is not in yet.) */
+/** Routes a node may serve: approved and announced (the double opt-in). */
 export function servedRoutes(approved: readonly string[], announced: readonly string[]): string[] {
   const a = new Set(approved.map((r) => parseRoute(r)?.text ?? r));
   return announced.filter((r) => a.has(r));
