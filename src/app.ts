@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import { startEmbeddedDerp } from './server/derp/embedded.js';
 import { DerpSources } from './mapper/derp-sources.js';
+import { ExtraRecordsFile } from './mapper/extra-records.js';
 import { serveVerify } from './server/http/verify.js';
 import type { Duplex } from 'node:stream';
 import { VERSION } from './version.js';
@@ -128,14 +129,17 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
     const restApi = createRestApi({ service: adminService, auth: apiAuth, logger: log, version: VERSION });
 
     let sources: DerpSources | undefined;
+    const extraRecords = config.dns.extra_records_path ? new ExtraRecordsFile(config.dns.extra_records_path, log) : undefined;
     const mapper = new Mapper(state, {
       baseDomain: config.dns.base_domain,
       domain: new URL(config.server_url).hostname,
-      dnsConfig: () => buildDnsConfig(config.dns),
+      dnsConfig: () => buildDnsConfig(config.dns, extraRecords?.records ?? config.dns.extra_records),
       derpMap: () => sources?.map ?? NO_DERP,
       capMap: capMapFor(config),
     });
     const batcher = new Batcher(state, mapper, Math.min(config.tuning.batch_change_delay, BATCH_WINDOW_MS));
+    extraRecords?.start(() => batcher.broadcast({ dns: true }));
+    if (extraRecords) started.push(async () => extraRecords.close());
     const reaper = new EphemeralReaper(state.nodes, config.node.ephemeral.inactivity_timeout, log);
     reaper.scheduleAll();
     const expiry = new ExpiryWatch(state.nodes, state.changes);
