@@ -32,6 +32,8 @@ import { createRestApi } from './server/api/rest.js';
 
 export interface RunningServer {
   state: State;
+  /** Re-reads the policy file (SIGHUP); a refused file keeps the running policy. */
+  reloadPolicy(): void;
   batcher: Batcher;
   http: MainListener;
   admin: AdminSocketServer;
@@ -96,6 +98,7 @@ export function stateOptions(config: Config): StateOptions {
     nodeExpiryMs: config.node.expiry,
     prefixes: { v4: config.prefixes.v4, v6: config.prefixes.v6 },
     allocation: config.prefixes.allocation,
+    policy: { mode: config.policy.mode, path: config.policy.path },
   };
 }
 
@@ -190,7 +193,16 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
     await sources.start(() => batcher.broadcast({ derp: true }));
     const derpSources = sources;
     started.push(async () => derpSources.close());
-    return { state, batcher, http, admin, grpc, logger: log, close: stop };
+    const reloadPolicy = () => {
+      const r = state.policy.reloadFile();
+      if (r.ok) log.info('policy reloaded');
+      else log.error('policy refused, the running policy stays in force', { error: r.error });
+    };
+    if (config.policy.mode === 'file' && config.policy.path) {
+      fs.watchFile(config.policy.path, { interval: 1000, persistent: false }, reloadPolicy);
+      started.push(async () => fs.unwatchFile(config.policy.path, reloadPolicy));
+    }
+    return { state, batcher, http, admin, grpc, logger: log, reloadPolicy, close: stop };
   } catch (err) {
     await stop();
     throw err;

@@ -8,5 +8,6 @@ export type Change =
   | { type: 'node-online'; nodeId: number; online: boolean }
   /** Only the fields peers track cheaply changed: sent as a PeersChangedPatch. */
   | { type: 'node-patched'; nodeId: number; endpoints?: string[]; discoKey?: string; homeDerp?: number }
+  | { type: 'policy-changed' }
   | { type: 'user-changed'; userId: number }
   | { type: 'user-removed'; userId: number };

@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   ERR_APIKEY_INVALID: 'invalid',
   ERR_APIKEY_NOT_FOUND: 'not_found',
   ERR_APIKEY_EXPIRED: 'unauthenticated',
+  ERR_POLICY_INVALID: 'invalid',
   ERR_ARGUMENT: 'invalid',
   ERR_ADMIN_SOCKET: 'unavailable',
   ERR_INTERNAL: 'internal',

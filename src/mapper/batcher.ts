@@ -14,7 +14,7 @@ export interface MapSink {
 }
 
 function emptySet(): ChangeSet {
-  return { changed: new Set(), removed: new Set(), online: new Map(), patched: new Map(), users: new Set(), dnsChanged: false, derpChanged: false };
+  return { changed: new Set(), removed: new Set(), online: new Map(), patched: new Map(), users: new Set(), dnsChanged: false, derpChanged: false, policyChanged: false };
 }
 
 export class Batcher {
@@ -42,7 +42,10 @@ export class Batcher {
     const set = this.#sinks.get(sink.nodeId);
     if (!set) return 0;
     set.delete(sink);
-    if (set.size === 0) this.#sinks.delete(sink.nodeId);
+    if (set.size === 0) {
+      this.#sinks.delete(sink.nodeId);
+      this.#mapper.forgetViewer(sink.nodeId);
+    }
     return set.size;
   }
 
@@ -82,6 +85,9 @@ export class Batcher {
       }
       case 'node-online':
         p.online.set(c.nodeId, c.online);
+        break;
+      case 'policy-changed':
+        p.policyChanged = true;
         break;
       case 'user-changed':
         p.users.add(c.userId);

@@ -1,14 +1,17 @@
 // Builds MapResponses as JSON text: the full map a node gets when its stream starts, and the
 // per-viewer deltas the batcher sends after. Peer entries come from the WireCache, so a node's
-// JSON is encoded once per version however many peers receive it. Until the policy lands every
-// node sees every other and the packet filter allows everything.
+// JSON is encoded once per version however many peers receive it. The access policy decides
+// which peers each node sees, its packet filter, SSH policy and extra capabilities; without a
+// policy every node sees every other and the filter allows everything.
 
 import type { State } from '../state/index.js';
-import type { DERPMap, DNSConfig, FilterRule, PeerChange } from '../tailcfg/types.js';
+import type { Node as DomainNode } from '../domain/node.js';
+import type { DERPMap, DNSConfig, PeerChange } from '../tailcfg/types.js';
 import { userProfile, ownerId } from '../state/identity.js';
-import { WireCache, toSelfNode, type WireContext } from './node-wire.js';
+import { WireCache, toSelfNode, toWireNode, type WireContext } from './node-wire.js';
+import { answerFor, type PolicyAnswer, type ViewerView } from './viewer-view.js';
 
-export const ALLOW_ALL_FILTER: FilterRule[] = [{ SrcIPs: ['*'], DstPorts: [{ IP: '*', Ports: { First: 0, Last: 65535 } }] }];
+export { ALLOW_ALL_FILTER } from './viewer-view.js';
 
 export interface MapperOptions {
   baseDomain: string;
@@ -28,6 +31,7 @@ export interface ChangeSet {
   users: Set<number>;
   dnsChanged: boolean;
   derpChanged: boolean;
+  policyChanged: boolean;
 }
 
 export class Mapper {
@@ -35,6 +39,7 @@ export class Mapper {
   readonly #opts: MapperOptions;
   readonly #cache = new WireCache();
   readonly #ctx: WireContext;
+  readonly #views = new Map<number, ViewerView>();
 
   constructor(state: State, opts: MapperOptions) {
     this.#state = state;
@@ -51,9 +56,37 @@ export class Mapper {
     this.#cache.forget(id);
   }
 
-  #selfJson(id: number): string | undefined {
+  /** The node has no stream left: its view is rebuilt by the next full map. */
+  forgetViewer(id: number): void {
+    this.#views.delete(id);
+  }
+
+  #answer(nodeId: number): PolicyAnswer {
+    return answerFor(this.#state.policy.compiled(), nodeId);
+  }
+
+  #selfJson(id: number, answer: PolicyAnswer): string | undefined {
     const node = this.#state.nodes.get(id);
-    return node && JSON.stringify(toSelfNode(node, this.#ctx));
+    if (!node) return undefined;
+    const self = toSelfNode(node, this.#ctx);
+    self.CapMap = { ...this.#opts.capMap, ...answer.capMap };
+    return JSON.stringify(self);
+  }
+
+  /** A peer as this viewer sees it: shared JSON, unless the policy hides some of its routes. */
+  #peerJson(viewerId: number, peer: DomainNode): string {
+    const shared = this.#cache.json(peer, this.#ctx);
+    const compiled = this.#state.policy.compiled();
+    if (!compiled) return shared;
+    const wire = toWireNode(peer, this.#ctx);
+    if (wire.AllowedIPs.length === wire.Addresses.length) return shared;
+    const reachable = new Set(compiled.peerAllowedIPs(viewerId, peer.id));
+    const allowed = wire.AllowedIPs.filter((ip) => wire.Addresses.includes(ip) || reachable.has(ip));
+    return allowed.length === wire.AllowedIPs.length ? shared : JSON.stringify({ ...wire, AllowedIPs: allowed });
+  }
+
+  #visible(answer: PolicyAnswer, viewerId: number, id: number): boolean {
+    return id !== viewerId && (answer.peers === null || answer.peers.has(id));
   }
 
   #profilesJson(userIds: Iterable<number>): string {
@@ -70,22 +103,27 @@ export class Mapper {
   /** The first message of a stream: everything a client needs to reach Running. */
   fullMap(selfId: number): string | undefined {
     const self = this.#state.nodes.get(selfId);
-    const selfJson = this.#selfJson(selfId);
+    const answer = this.#answer(selfId);
+    const selfJson = this.#selfJson(selfId, answer);
     if (!self || !selfJson) return undefined;
     const peers: string[] = [];
     const users: number[] = [ownerId(self)];
     for (const node of this.#state.nodes.list()) {
-      if (node.id === selfId) continue;
-      peers.push(this.#cache.json(node, this.#ctx));
+      if (!this.#visible(answer, selfId, node.id)) continue;
+      peers.push(this.#peerJson(selfId, node));
       users.push(ownerId(node));
     }
+    const filterJson = JSON.stringify(answer.filter);
+    const sshJson = answer.ssh === undefined ? '' : JSON.stringify(answer.ssh);
+    this.#views.set(selfId, { peers: answer.peers, filterJson, sshJson });
     const parts = [
       `"Node":${selfJson}`,
       `"DERPMap":${JSON.stringify(this.#opts.derpMap())}`,
       `"Domain":${JSON.stringify(this.#opts.domain)}`,
       ...(peers.length > 0 ? [`"Peers":[${peers.join(',')}]`] : []),
       `"UserProfiles":${this.#profilesJson(users)}`,
-      `"PacketFilter":${JSON.stringify(ALLOW_ALL_FILTER)}`,
+      `"PacketFilter":${filterJson}`,
+      ...(sshJson ? [`"SSHPolicy":${sshJson}`] : []),
       `"DNSConfig":${JSON.stringify(this.#opts.dnsConfig())}`,
       `"CollectServices":false`,
       `"ControlTime":${JSON.stringify(new Date().toISOString())}`,
@@ -96,31 +134,73 @@ export class Mapper {
 
   /** The delta one viewer receives for a batch, or undefined when nothing concerns it. */
   delta(viewerId: number, set: ChangeSet): string | undefined {
+    const answer = this.#answer(viewerId);
+    const view = this.#views.get(viewerId) ?? { peers: null, filterJson: '', sshJson: '' };
     const parts: string[] = [];
-    if (set.changed.has(viewerId) || set.online.has(viewerId)) {
-      const self = this.#selfJson(viewerId);
+    if (set.changed.has(viewerId) || set.online.has(viewerId) || set.policyChanged) {
+      const self = this.#selfJson(viewerId, answer);
       if (self) parts.push(`"Node":${self}`);
     }
-    const changed: string[] = [];
+
+    const changed: number[] = [];
+    const removed: number[] = [];
+    if (answer.peers === null && view.peers === null) {
+      // No policy before or after: every node sees every other.
+      for (const id of set.changed) if (id !== viewerId && this.#state.nodes.get(id)) changed.push(id);
+      for (const id of set.removed) if (id !== viewerId) removed.push(id);
+    } else {
+      const now = answer.peers ?? this.#allExcept(viewerId);
+      const before = view.peers ?? this.#allBefore(viewerId, set);
+      for (const id of now) if (!before.has(id) || set.changed.has(id)) changed.push(id);
+      for (const id of before) if (!now.has(id)) removed.push(id);
+    }
+
     const users: number[] = [...set.users];
-    for (const id of set.changed) {
-      if (id === viewerId) continue;
+    const peerJson: string[] = [];
+    for (const id of changed) {
       const node = this.#state.nodes.get(id);
       if (!node) continue;
-      changed.push(this.#cache.json(node, this.#ctx));
+      peerJson.push(this.#peerJson(viewerId, node));
       users.push(ownerId(node));
     }
-    if (changed.length > 0) parts.push(`"PeersChanged":[${changed.join(',')}]`);
-    const removed = [...set.removed].filter((id) => id !== viewerId);
+    if (peerJson.length > 0) parts.push(`"PeersChanged":[${peerJson.join(',')}]`);
     if (removed.length > 0) parts.push(`"PeersRemoved":${JSON.stringify(removed)}`);
-    const patches: PeerChange[] = [];
+    const patches = this.#patches(viewerId, set, answer);
+    if (patches.length > 0) parts.push(`"PeersChangedPatch":${JSON.stringify(patches)}`);
+    if (users.length > 0 && (peerJson.length > 0 || set.users.size > 0)) parts.push(`"UserProfiles":${this.#profilesJson(users)}`);
+
+    const filterJson = JSON.stringify(answer.filter);
+    const sshJson = answer.ssh === undefined ? '' : JSON.stringify(answer.ssh);
+    if (filterJson !== view.filterJson) parts.push(`"PacketFilter":${filterJson}`);
+    if (sshJson !== view.sshJson) parts.push(`"SSHPolicy":${sshJson || '{"rules":[]}'}`);
+    if (set.dnsChanged) parts.push(`"DNSConfig":${JSON.stringify(this.#opts.dnsConfig())}`);
+    if (set.derpChanged) parts.push(`"DERPMap":${JSON.stringify(this.#opts.derpMap())}`);
+    this.#views.set(viewerId, { peers: answer.peers, filterJson, sshJson });
+    if (parts.length === 0) return undefined;
+    parts.push(`"ControlTime":${JSON.stringify(new Date().toISOString())}`);
+    return `{${parts.join(',')}}`;
+  }
+
+  #allExcept(viewerId: number): Set<number> {
+    const out = new Set<number>();
+    for (const n of this.#state.nodes.list()) if (n.id !== viewerId) out.add(n.id);
+    return out;
+  }
+
+  /** Without a policy the viewer saw every node except those this batch added. */
+  #allBefore(viewerId: number, set: ChangeSet): Set<number> {
+    const out = new Set<number>(set.removed);
+    for (const n of this.#state.nodes.list()) if (n.id !== viewerId && !set.changed.has(n.id)) out.add(n.id);
+    out.delete(viewerId);
+    return out;
+  }
+
+  #patches(viewerId: number, set: ChangeSet, answer: PolicyAnswer): PeerChange[] {
     const byId = new Map<number, PeerChange>();
-    for (const [id, p] of set.patched) {
-      if (id === viewerId || set.changed.has(id) || set.removed.has(id)) continue;
-      byId.set(id, { ...p });
-    }
+    const eligible = (id: number) => this.#visible(answer, viewerId, id) && !set.changed.has(id) && !set.removed.has(id);
+    for (const [id, p] of set.patched) if (eligible(id)) byId.set(id, { ...p });
     for (const [id, online] of set.online) {
-      if (id === viewerId || set.changed.has(id) || set.removed.has(id)) continue;
+      if (!eligible(id)) continue;
       const node = this.#state.nodes.get(id);
       if (!node) continue;
       const patch = byId.get(id) ?? { NodeID: id };
@@ -128,13 +208,6 @@ export class Mapper {
       if (!online) patch.LastSeen = (node.lastSeen ?? new Date()).toISOString();
       byId.set(id, patch);
     }
-    patches.push(...byId.values());
-    if (patches.length > 0) parts.push(`"PeersChangedPatch":${JSON.stringify(patches)}`);
-    if (users.length > 0 && (changed.length > 0 || set.users.size > 0)) parts.push(`"UserProfiles":${this.#profilesJson(users)}`);
-    if (set.dnsChanged) parts.push(`"DNSConfig":${JSON.stringify(this.#opts.dnsConfig())}`);
-    if (set.derpChanged) parts.push(`"DERPMap":${JSON.stringify(this.#opts.derpMap())}`);
-    if (parts.length === 0) return undefined;
-    parts.push(`"ControlTime":${JSON.stringify(new Date().toISOString())}`);
-    return `{${parts.join(',')}}`;
+    return [...byId.values()];
   }
 }

@@ -11,6 +11,7 @@ import { ApiKeyService } from './api-keys.js';
 import { IpAllocator, type Allocation } from './ip-allocator.js';
 import { Registration } from './registration.js';
 import { RouteElection } from './route-election.js';
+import { PolicyManager } from './policy-manager.js';
 
 export interface StateOptions {
   baseDomain: string;
@@ -19,6 +20,7 @@ export interface StateOptions {
   nodeExpiryMs: number;
   prefixes: { v4: string; v6: string };
   allocation: Allocation;
+  policy: { mode: 'file' | 'database'; path: string };
 }
 
 export class State {
@@ -33,6 +35,7 @@ export class State {
   /** The tailnet address pools (admin backfill of addresses). */
   readonly ips: IpAllocator;
   readonly routes: RouteElection;
+  readonly policy: PolicyManager;
 
   private constructor(store: Store, changes: ChangeBus, users: UserService, nodes: NodeService, ips: IpAllocator, options: StateOptions) {
     this.store = store;
@@ -42,6 +45,7 @@ export class State {
     this.options = options;
     this.ips = ips;
     this.routes = new RouteElection(nodes, changes);
+    this.policy = new PolicyManager(store, nodes, users, changes, { ...options.policy, serverUrl: options.serverUrl });
     this.preAuthKeys = new PreAuthKeyService(store, users);
     this.apiKeys = new ApiKeyService(store);
     this.registration = new Registration(store, nodes, users, this.preAuthKeys, ips, {
@@ -59,7 +63,9 @@ export class State {
     const nodeService = new NodeService(store, changes, nodes, options.baseDomain, ephemeralNodes, ips);
     const userService = new UserService(store, changes, users, (id) => nodeService.countForUser(id));
     nodeService.attachUsers(userService);
-    return new State(store, changes, userService, nodeService, ips, options);
+    const state = new State(store, changes, userService, nodeService, ips, options);
+    await state.policy.load();
+    return state;
   }
 
   /** Writes what is still buffered (touched nodes) before the store closes. */

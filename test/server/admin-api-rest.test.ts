@@ -158,7 +158,8 @@ for (const backend of BACKENDS) {
         const ap = await api('POST', `/api/v1/node/${node.id}/approve_routes`, { body: { routes: ['10.1.0.0/24', '::/0'] } });
         assert.equal(ap.status, 200, ap.text);
         assert.deepEqual(ap.json.node.approvedRoutes, ['0.0.0.0/0', '10.1.0.0/24', '::/0']);
-        assert.deepEqual(ap.json.node.subnetRoutes, ['0.0.0.0/0', '10.1.0.0/24', '::/0']);
+        // Offline, the node is primary for no subnet route; its exit routes are served as approved.
+        assert.deepEqual(ap.json.node.subnetRoutes, ['0.0.0.0/0', '::/0']);
 
         const got = await api('GET', `/api/v1/node/${node.id}`);
         assert.deepEqual(got.json.node.approvedRoutes, ['0.0.0.0/0', '10.1.0.0/24', '::/0']);
@@ -215,7 +216,10 @@ for (const backend of BACKENDS) {
         assert.equal(got.json.policy, text);
         assert.equal((await api('POST', '/api/v1/policy/check', { body: { policy: text } })).status, 200);
         assert.equal((await api('POST', '/api/v1/policy/check', { body: { policy: '{,}' } })).status, 400);
-        assert.equal((await api('POST', '/api/v1/policy/check', { body: { policy: '' } })).status, 400);
+        // An empty policy means "no policy": allow all, as in Tailscale.
+        assert.equal((await api('POST', '/api/v1/policy/check', { body: { policy: '' } })).status, 200);
+        const unknownGroup = await api('POST', '/api/v1/policy/check', { body: { policy: '{"acls":[{"action":"accept","src":["group:nobody"],"dst":["*:*"]}]}' } });
+        assert.equal(unknownGroup.status, 400, 'the engine validates, not only the syntax');
       });
     });
 

@@ -10,6 +10,7 @@ export const TEST_STATE_OPTIONS: StateOptions = {
   nodeExpiryMs: 0,
   prefixes: { v4: '100.64.0.0/10', v6: 'fd7a:115c:a1e0::/48' },
   allocation: 'sequential',
+  policy: { mode: 'database', path: '' },
 };
 
 export async function withState(fn: (state: State) => Promise<void>, options: Partial<StateOptions> = {}): Promise<void> {

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import type { Runner } from '../runner.js';
+import { compileForTopology } from '../../policy/index.js';
 
 const BYPASS = '--bypass-grpc-and-access-database-directly';
 
@@ -56,6 +57,26 @@ export function registerPolicy(program: Command, ctx: CliContext, run: Runner): 
         const text = readPolicyFile(opts.file);
         await ctx.call('checking ACL policy', (c) => c.checkPolicy({ policy: text }));
         ctx.write('Policy is valid');
+      }),
+    );
+
+  policy
+    .command('compile')
+    .description('Compile a policy for a topology, offline: what each node would receive (use -o json)')
+    .requiredOption('--file <path>', 'policy file (HuJSON)')
+    .requiredOption('--topology <path>', 'topology JSON: {"users":[...],"nodes":[...]}')
+    .action(
+      run(async (opts: { file: string; topology: string }) => {
+        const text = readPolicyFile(opts.file);
+        let topology: unknown;
+        try {
+          topology = JSON.parse(fs.readFileSync(opts.topology, 'utf8'));
+        } catch (err) {
+          throw new Error(`reading topology ${opts.topology}: ${(err as Error).message}`);
+        }
+        const result = compileForTopology(text, topology);
+        // Wire types exactly as clients receive them: plain JSON, whatever -o says.
+        ctx.write(ctx.format === 'json-line' ? JSON.stringify(result) : JSON.stringify(result, null, 2));
       }),
     );
 }

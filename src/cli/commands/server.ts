@@ -24,6 +24,7 @@ export function registerServerCommands(program: Command, ctx: CliContext, run: R
           };
           process.once('SIGINT', () => stop('SIGINT'));
           process.once('SIGTERM', () => stop('SIGTERM'));
+          process.on('SIGHUP', () => server.reloadPolicy());
         });
       }),
     );

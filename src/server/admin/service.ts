@@ -13,7 +13,7 @@ import type { PreAuthKey } from '../../domain/auth-keys.js';
 import { apiKeyToMsg, nodeToMsg, preAuthKeyToMsg, userToMsg } from './convert.js';
 import { toConnectError } from './errors.js';
 import { normalizeApprovedRoutes } from '../../domain/routes.js';
-import { readPolicy, validatePolicy, type PolicySource } from './policy-text.js';
+import { readPolicy, type PolicySource } from './policy-text.js';
 import { debugCreateNode } from './debug-node.js';
 import { backfillNodeIps } from './backfill.js';
 import { isAuthId } from '../../state/pending-registrations.js';
@@ -193,7 +193,7 @@ export function createAdminService(state: State, options: AdminServiceOptions = 
       return { apiKeys: (await state.apiKeys.list()).map(apiKeyToMsg) };
     },
 
-    // Policy: the text is stored and returned; validation is the engine's (validatePolicy).
+    // Policy: validated by the engine against the live users and nodes, tests included.
     async getPolicy() {
       const { policy, updatedAt } = await readPolicy(options.policy, () => state.store.policies.latest());
       return { policy, updatedAt: updatedAt ? timestampFromDate(updatedAt) : undefined };
@@ -202,12 +202,11 @@ export function createAdminService(state: State, options: AdminServiceOptions = 
       if (options.policy.mode !== 'database') {
         throw new ConnectError("update is disabled for modes other than 'database' (policy.mode is file)", Code.FailedPrecondition);
       }
-      validatePolicy(req.policy);
-      const stored = await state.store.policies.insert(req.policy);
+      const stored = await state.policy.set(req.policy);
       return { policy: stored.data, updatedAt: timestampFromDate(stored.updatedAt) };
     },
     async checkPolicy(req) {
-      validatePolicy(req.policy);
+      state.policy.check(req.policy);
       return {};
     },
 

@@ -1,0 +1,34 @@
+// What one node's map currently shows it: which peers, which packet filter and SSH policy. The
+// mapper compares the policy's answer with this after every batch and sends only the
+// difference (peers added or removed, a new filter) — that is how policy edits and topology
+// changes reach a node as deltas.
+
+import type { FilterRule } from '../tailcfg/types.js';
+import type { CompiledPolicy } from '../policy/index.js';
+
+export const ALLOW_ALL_FILTER: FilterRule[] = [{ SrcIPs: ['*'], DstPorts: [{ IP: '*', Ports: { First: 0, Last: 65535 } }] }];
+
+export interface ViewerView {
+  /** Visible peer IDs; null = every other node (no policy). */
+  peers: Set<number> | null;
+  filterJson: string;
+  sshJson: string;
+}
+
+export interface PolicyAnswer {
+  peers: Set<number> | null;
+  filter: FilterRule[];
+  ssh: unknown;
+  capMap: Record<string, unknown[] | null>;
+}
+
+/** The policy's view for one node; with no policy, every node sees every other, allow-all. */
+export function answerFor(compiled: CompiledPolicy | null, nodeId: number): PolicyAnswer {
+  if (!compiled) return { peers: null, filter: ALLOW_ALL_FILTER, ssh: undefined, capMap: {} };
+  return {
+    peers: new Set(compiled.peersOf(nodeId)),
+    filter: compiled.packetFilterFor(nodeId),
+    ssh: compiled.sshPolicyFor(nodeId) ?? undefined,
+    capMap: compiled.capMapFor(nodeId) as Record<string, unknown[] | null>,
+  };
+}

@@ -1,0 +1,144 @@
+// The access policy in force: its text (from `policy.path` in file mode, from the newest
+// `policies` row in database mode), compiled against the current users and nodes. A new text is
+// parsed, compiled and its tests run before it replaces the old one; a refused text changes
+// nothing. The compiled form is rebuilt lazily after topology changes. No policy = allow all.
+
+import fs from 'node:fs';
+import type { Store } from '../store/index.js';
+import { SwitchboardError, describeError } from '../lib/errors.js';
+import { compilePolicy, parsePolicy, type CompiledPolicy, type Policy, type Topology } from '../policy/index.js';
+import { announcedRoutes } from '../domain/routes.js';
+import type { ChangeBus } from './change-bus.js';
+import type { NodeService } from './nodes.js';
+import type { UserService } from './users.js';
+
+export interface PolicyOptions {
+  mode: 'file' | 'database';
+  path: string;
+  serverUrl: string;
+}
+
+export class PolicyManager {
+  readonly #store: Store;
+  readonly #nodes: NodeService;
+  readonly #users: UserService;
+  readonly #changes: ChangeBus;
+  readonly #opts: PolicyOptions;
+  #policy: Policy | null = null;
+  #text = '';
+  #compiled: CompiledPolicy | undefined;
+
+  constructor(store: Store, nodes: NodeService, users: UserService, changes: ChangeBus, opts: PolicyOptions) {
+    this.#store = store;
+    this.#nodes = nodes;
+    this.#users = users;
+    this.#changes = changes;
+    this.#opts = opts;
+    changes.subscribe((c) => {
+      if (c.type !== 'node-online' && c.type !== 'node-patched' && c.type !== 'policy-changed') this.#compiled = undefined;
+    });
+  }
+
+  get mode(): 'file' | 'database' {
+    return this.#opts.mode;
+  }
+
+  /** True when a policy is in force (false: allow all). */
+  get active(): boolean {
+    return this.#policy !== null;
+  }
+
+  get text(): string {
+    return this.#text;
+  }
+
+  /** Loads the stored or file policy at start-up; an invalid one stops the server. */
+  async load(): Promise<void> {
+    const text = this.#opts.mode === 'database' ? ((await this.#store.policies.latest())?.data ?? '') : this.#readFile();
+    this.#install(text, this.#check(text));
+  }
+
+  /** Re-reads the policy file (SIGHUP, file change). A refused file keeps the running policy. */
+  reloadFile(): { ok: true } | { ok: false; error: string } {
+    if (this.#opts.mode !== 'file') return { ok: true };
+    try {
+      const text = this.#readFile();
+      if (text === this.#text) return { ok: true };
+      this.#install(text, this.#check(text));
+      this.#changes.publish({ type: 'policy-changed' });
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, error: describeError(err) };
+    }
+  }
+
+  /** Validates a text against the live users and nodes, running its tests; throws when refused. */
+  check(text: string): void {
+    this.#check(text);
+  }
+
+  /** Database mode: stores and applies a new policy. */
+  async set(text: string): Promise<{ data: string; updatedAt: Date }> {
+    if (this.#opts.mode !== 'database') {
+      throw new SwitchboardError('ERR_ARGUMENT', "update is disabled for modes other than 'database' (policy.mode is file)");
+    }
+    const policy = this.#check(text);
+    const stored = await this.#store.policies.insert(text);
+    this.#install(text, policy);
+    this.#changes.publish({ type: 'policy-changed' });
+    return stored;
+  }
+
+  /** The compiled policy for the current topology, or null when there is no policy. */
+  compiled(): CompiledPolicy | null {
+    if (!this.#policy) return null;
+    this.#compiled ??= compilePolicy(this.#policy, this.topology(), { serverUrl: this.#opts.serverUrl });
+    return this.#compiled;
+  }
+
+  topology(): Topology {
+    return {
+      users: this.#users.list().map((u) => ({ id: u.id, name: u.name, email: u.email })),
+      nodes: this.#nodes.list().map((n) => ({
+        id: n.id,
+        name: n.givenName,
+        userId: n.userId,
+        tags: n.tags,
+        ipv4: n.ipv4,
+        ipv6: n.ipv6,
+        announcedRoutes: announcedRoutes(n.hostinfo),
+        approvedRoutes: n.approvedRoutes,
+      })),
+    };
+  }
+
+  #readFile(): string {
+    if (!this.#opts.path) return '';
+    try {
+      return fs.readFileSync(this.#opts.path, 'utf8');
+    } catch (err) {
+      throw new SwitchboardError('ERR_POLICY_INVALID', `reading policy file ${this.#opts.path}: ${describeError(err)}`, { cause: err });
+    }
+  }
+
+  #check(text: string): Policy | null {
+    if (text.trim() === '') return null;
+    try {
+      const policy = parsePolicy(text);
+      const failures = compilePolicy(policy, this.topology(), { serverUrl: this.#opts.serverUrl }).runTests();
+      if (failures.length > 0) {
+        throw new SwitchboardError('ERR_POLICY_INVALID', `policy tests failed:\n${failures.map((f) => `  ${f.kind} ${f.index + 1}: ${f.message}`).join('\n')}`);
+      }
+      return policy;
+    } catch (err) {
+      if (err instanceof SwitchboardError) throw err;
+      throw new SwitchboardError('ERR_POLICY_INVALID', describeError(err), { cause: err });
+    }
+  }
+
+  #install(text: string, policy: Policy | null): void {
+    this.#text = text;
+    this.#policy = policy;
+    this.#compiled = undefined;
+  }
+}
