@@ -63,7 +63,7 @@ export class CompiledPolicy {
     // share merge keys with the previous compile so rules compare cheaply; start afresh when
     // the shared table has grown well beyond one policy's worth
     const prevKeys = opts.previous && opts.previous.policy === policy ? opts.previous.#keys : undefined;
-    this.#keys = prevKeys && prevKeys.size < 4 * (opts.previous!.#grants.rules.length + 64) ? prevKeys : new MergeKeys();
+    this.#keys = prevKeys && prevKeys.size < 4 * (opts.previous!.#grants.rules.length + topology.users.length + 64) ? prevKeys : new MergeKeys();
     // No policy: FilterAllowAll. A policy without acls and grants also allows everything;
     // SaaS writes that as the wildcard grant compiled out (`*` sources expanded).
     this.allowAll = policy === null;

@@ -3,7 +3,7 @@
 // merging (§3.7). Self and via grants are kept as deferred per-node data.
 
 import type { FilterRule, NetPortRange, PortRange } from '../tailcfg/types.js';
-import { formatAddr, formatPrefix } from './ip.js';
+import { formatAddr, formatPrefix, parseIPOrPrefix } from './ip.js';
 import { IPSet, IPSetBuilder } from './ipset.js';
 import type { Alias, Grant, IPCap, Policy } from './model.js';
 import { ALL_IPS, INTERNET, type Resolver } from './resolve.js';
@@ -77,7 +77,7 @@ export function compileGrants(pol: Policy, res: Resolver, keys: MergeKeys): Comp
     if (g.via.length > 0) {
       if (g.ip.length === 0 || srcSet.isEmpty()) continue;
       const internet = g.dst.some(isInternet);
-      via.push({ via: g.via, srcIPs: srcStrings(srcSet, [], wildcard, dangerAll, res), src: matcherSrc(srcSet, wildcard, dangerAll, res), dsts: g.dst.filter((d) => !isInternet(d)).map((d) => res.resolve(d)), internet, ip: g.ip });
+      via.push({ via: g.via, srcIPs: srcStrings(resolved, [], wildcard, dangerAll, res), src: matcherSrc(srcSet, wildcard, dangerAll, res), dsts: g.dst.filter((d) => !isInternet(d)).map((d) => res.resolve(d)), internet, ip: g.ip });
       continue;
     }
     if (resolved.length === 0 && g.app === null) continue;
@@ -114,8 +114,8 @@ function sourceInfo(aliases: Alias[], res: Resolver): SourceInfo {
   const srcSet = unionSets(resolved.length > 0 ? resolved.map((x) => x.set) : [IPSet.EMPTY]);
   const wildcard = aliases.some((a) => a.kind === 'wildcard');
   const dangerAll = aliases.some((a) => a.kind === 'autogroup' && a.name === 'danger-all');
-  const nonWild = resolved.filter((x) => x.a.kind !== 'wildcard').map((x) => x.set);
-  const srcIPs = resolved.length === 0 ? [] : srcStrings(srcSet, nonWild, wildcard, dangerAll, res);
+  const nonWild = resolved.filter((x) => x.a.kind !== 'wildcard').map((x) => aliasStrings(x.a, x.set));
+  const srcIPs = resolved.length === 0 ? [] : srcStrings(resolved, nonWild, wildcard, dangerAll, res);
   return { resolved, srcSet, wildcard, dangerAll, srcIPs, src: matcherSrc(srcSet, wildcard, dangerAll, res) };
 }
 
@@ -130,10 +130,32 @@ export function unionSets(sets: IPSet[]): IPSet {
   return b.build();
 }
 
+/** How SaaS writes one source's addresses: devices one by one, CIDRs and hosts as prefixes. */
+export function aliasStrings(a: Alias, set: IPSet): string[] {
+  if (a.kind === 'wildcard') return [...set.strings()];
+  if (a.kind === 'prefix' || a.kind === 'host') return set.prefixStrings();
+  return set.addressStrings();
+}
+
+/** The union of several sources' strings, deduplicated, in address order (IPv4 first). */
+function unionStrings(parts: Array<{ a: Alias; set: IPSet }>): string[] {
+  if (parts.length === 1) return aliasStrings(parts[0]!.a, parts[0]!.set);
+  const seen = new Map<string, { fam: number; v: bigint; bits: number }>();
+  for (const { a, set } of parts) {
+    for (const t of aliasStrings(a, set)) {
+      if (seen.has(t)) continue;
+      const first = t.split('-')[0]!;
+      const p = parseIPOrPrefix(first);
+      seen.set(t, { fam: p?.family ?? 9, v: p?.value ?? 0n, bits: p?.bits ?? 0 });
+    }
+  }
+  return [...seen].sort(([, x], [, y]) => x.fam - y.fam || (x.v < y.v ? -1 : x.v > y.v ? 1 : x.bits - y.bits)).map(([t]) => t);
+}
+
 /** SrcIPs text (§3.3). */
-export function srcStrings(set: IPSet, nonWild: IPSet[], wildcard: boolean, dangerAll: boolean, res: Resolver): string[] {
+export function srcStrings(parts: Array<{ a: Alias; set: IPSet }>, nonWild: string[][], wildcard: boolean, dangerAll: boolean, res: Resolver): string[] {
   if (dangerAll) return ['*'];
-  const out = [...set.strings()];
+  const out = [...unionStrings(parts)];
   if (!wildcard) return out;
   const seen = new Set(out);
   for (const r of res.topology.approvedSubnetRoutes) {
@@ -141,7 +163,7 @@ export function srcStrings(set: IPSet, nonWild: IPSet[], wildcard: boolean, dang
     seen.add(r);
   }
   for (const s of nonWild) {
-    for (const t of s.strings()) {
+    for (const t of s) {
       if (!seen.has(t)) {
         seen.add(t);
         out.push(t);

@@ -157,6 +157,21 @@ export class IPSet {
     return out;
   }
 
+  /**
+   * Every address on its own, IPv4 first, as SaaS lists device addresses in SrcIPs (two
+   * adjacent devices are two entries, not a range). Ranges too large to list stay ranges.
+   */
+  addressStrings(): string[] {
+    const out: string[] = [];
+    for (const fam of [4, 6] as const) {
+      for (const [a, b] of this.ranges(fam)) {
+        if (b - a > 1024n) out.push(formatRange(fam, a, b));
+        else for (let v = a; v <= b; v++) out.push(formatRange(fam, v, v));
+      }
+    }
+    return out;
+  }
+
   prefixes(): Prefix[] {
     const out: Prefix[] = [];
     for (const r of this.v4) out.push(...rangeToPrefixes(4, r[0], r[1]));

@@ -42,7 +42,7 @@ export class SelfRules {
       const sig = this.#sig[i]!;
       if (bySig.has(sig)) return bySig.get(sig)!;
       const members = same.filter((n) => g.src.some((s) => nodeInSet(n, s)));
-      const r = members.length === 0 ? null : { members, srcIPs: nodesToSet(members).strings() };
+      const r = members.length === 0 ? null : { members, srcIPs: nodesToSet(members).addressStrings() };
       bySig.set(sig, r);
       return r;
     });

@@ -44,3 +44,39 @@ test('a removed node is not carried over', () => {
   const fresh = compilePolicy(POLICY, next);
   for (const n of next.nodes) assert.deepEqual(reused.packetFilterFor(n.id), fresh.packetFilterFor(n.id));
 });
+
+test('randomised: reuse equals a fresh compile after many single-node changes', () => {
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const users = Array.from({ length: 20 }, (_, i) => ({ id: i + 1, name: `u${i + 1}`, email: `u${i + 1}@example.com` }));
+  let nodes: PolicyNode[] = Array.from({ length: 120 }, (_, i) => {
+    const tagged = i % 4 === 0;
+    const router = tagged && i % 12 === 0;
+    return { id: i + 1, name: `n${i + 1}`, userId: tagged ? null : (i % 20) + 1, tags: tagged ? [`tag:t${i % 6}`] : [], ipv4: `100.64.${i >> 8}.${(i & 255) + 1}`, ipv6: `fd7a:115c:a1e0::${(i + 1).toString(16)}`, announcedRoutes: router ? [`10.${i}.0.0/16`] : [], approvedRoutes: router ? [`10.${i}.0.0/16`] : [] };
+  });
+  const groups = Object.fromEntries(Array.from({ length: 5 }, (_, g) => [`group:g${g}`, [`u${g * 4 + 1}@example.com`, `u${g * 4 + 2}@example.com`]]));
+  const tagOwners = Object.fromEntries(Array.from({ length: 6 }, (_, t) => [`tag:t${t}`, ['u1@example.com']]));
+  const acls = Array.from({ length: 40 }, (_, r) => {
+    switch (r % 5) {
+      case 0: return { action: 'accept', src: ['*'], dst: ['autogroup:self:*'] };
+      case 1: return { action: 'accept', src: [`group:g${rnd(5)}`], dst: [`tag:t${rnd(6)}:${rnd(1000) + 1}`] };
+      case 2: return { action: 'accept', src: [`tag:t${rnd(6)}`], dst: [`group:g${rnd(5)}:22`] };
+      case 3: return { action: 'accept', src: ['autogroup:member'], dst: [`10.${rnd(120)}.0.0/16:*`] };
+      default: return { action: 'accept', src: [`u${rnd(20) + 1}@example.com`], dst: [`u${rnd(20) + 1}@example.com:*`] };
+    }
+  });
+  const policy = parsePolicy(JSON.stringify({ groups, tagOwners, acls }));
+  let prev = compilePolicy(policy, { users, nodes });
+  for (const n of nodes) prev.packetFilterFor(n.id);
+  for (let step = 0; step < 25; step++) {
+    const id = rnd(nodes.length) + 1;
+    nodes = nodes.map((n) => {
+      if (n.id !== id) return n;
+      return rnd(2) === 0 ? { ...n, userId: null, tags: [`tag:t${rnd(6)}`] } : { ...n, userId: rnd(20) + 1, tags: [] };
+    });
+    const next = compilePolicy(policy, { users, nodes }, { previous: prev });
+    const fresh = compilePolicy(policy, { users, nodes });
+    for (const n of nodes) assert.deepEqual(next.packetFilterFor(n.id), fresh.packetFilterFor(n.id), `step ${step} node ${n.name}`);
+    prev = next;
+  }
+});
