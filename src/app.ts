@@ -17,6 +17,7 @@ import type { DERPMap } from './tailcfg/types.js';
 import { ControlServer } from './server/control/control-server.js';
 import { EphemeralReaper } from './state/ephemeral-reaper.js';
 import { ExpiryWatch } from './state/expiry-watch.js';
+import { AutoApprover } from './state/auto-approver.js';
 import fs from 'node:fs';
 import type http from 'node:http';
 import { startEmbeddedDerp } from './server/derp/embedded.js';
@@ -146,6 +147,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
     const reaper = new EphemeralReaper(state.nodes, config.node.ephemeral.inactivity_timeout, log);
     reaper.scheduleAll();
     const expiry = new ExpiryWatch(state.nodes, state.changes);
+    new AutoApprover(state.nodes, state.policy, state.changes, log);
     const control = new ControlServer({ state, mapper, batcher, reaper, logger: log });
     started.push(async () => {
       batcher.close();

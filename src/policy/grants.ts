@@ -77,7 +77,7 @@ export function compileGrants(pol: Policy, res: Resolver, keys: MergeKeys): Comp
     if (g.via.length > 0) {
       if (g.ip.length === 0 || srcSet.isEmpty()) continue;
       const internet = g.dst.some(isInternet);
-      via.push({ via: g.via, srcIPs: srcStrings(resolved, [], wildcard, dangerAll, res), src: matcherSrc(srcSet, wildcard, dangerAll, res), dsts: g.dst.filter((d) => !isInternet(d)).map((d) => res.resolve(d)), internet, ip: g.ip });
+      via.push({ via: g.via, srcIPs: srcStrings(resolved, srcSet, [], wildcard, dangerAll, res), src: matcherSrc(srcSet, wildcard, dangerAll, res), dsts: g.dst.filter((d) => !isInternet(d)).map((d) => res.resolve(d)), internet, ip: g.ip });
       continue;
     }
     if (resolved.length === 0 && g.app === null) continue;
@@ -115,7 +115,7 @@ function sourceInfo(aliases: Alias[], res: Resolver): SourceInfo {
   const wildcard = aliases.some((a) => a.kind === 'wildcard');
   const dangerAll = aliases.some((a) => a.kind === 'autogroup' && a.name === 'danger-all');
   const nonWild = resolved.filter((x) => x.a.kind !== 'wildcard').map((x) => aliasStrings(x.a, x.set));
-  const srcIPs = resolved.length === 0 ? [] : srcStrings(resolved, nonWild, wildcard, dangerAll, res);
+  const srcIPs = resolved.length === 0 ? [] : srcStrings(resolved, srcSet, nonWild, wildcard, dangerAll, res);
   return { resolved, srcSet, wildcard, dangerAll, srcIPs, src: matcherSrc(srcSet, wildcard, dangerAll, res) };
 }
 
@@ -140,6 +140,9 @@ export function aliasStrings(a: Alias, set: IPSet): string[] {
 /** The union of several sources' strings, deduplicated, in address order (IPv4 first). */
 function unionStrings(parts: Array<{ a: Alias; set: IPSet }>): string[] {
   if (parts.length === 1) return aliasStrings(parts[0]!.a, parts[0]!.set);
+  if (parts.every((x) => x.a.kind !== 'wildcard' && x.a.kind !== 'prefix' && x.a.kind !== 'host')) {
+    return unionSets(parts.map((x) => x.set)).addressStrings();
+  }
   const seen = new Map<string, { fam: number; v: bigint; bits: number }>();
   for (const { a, set } of parts) {
     for (const t of aliasStrings(a, set)) {
@@ -153,9 +156,11 @@ function unionStrings(parts: Array<{ a: Alias; set: IPSet }>): string[] {
 }
 
 /** SrcIPs text (§3.3). */
-export function srcStrings(parts: Array<{ a: Alias; set: IPSet }>, nonWild: string[][], wildcard: boolean, dangerAll: boolean, res: Resolver): string[] {
+export function srcStrings(parts: Array<{ a: Alias; set: IPSet }>, union: IPSet, nonWild: string[][], wildcard: boolean, dangerAll: boolean, res: Resolver): string[] {
   if (dangerAll) return ['*'];
-  const out = [...unionStrings(parts)];
+  // with `*` the merged set is written as ranges (devices absorbed), then the routes, then
+  // each other source's own strings again (SaaS keeps them)
+  const out = wildcard ? [...union.strings()] : [...unionStrings(parts)];
   if (!wildcard) return out;
   const seen = new Set(out);
   for (const r of res.topology.approvedSubnetRoutes) {

@@ -10,3 +10,4 @@ export type { PolicyUser, PolicyNode, Topology } from './topology.js';
 export type { SSHPolicy, SSHRule, SSHPrincipal, SSHAction, NodeCapMap } from './wire.js';
 export type { TestFailure } from './policy-tests.js';
 export { compileForTopology, topologyFromJson } from './compile-command.js';
+export { tagsNotOwned, type TagUser } from './tag-owners.js';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { Store } from '../store/index.js';
 import { SwitchboardError, describeError } from '../lib/errors.js';
-import { compilePolicy, parsePolicy, type CompiledPolicy, type Policy, type Topology } from '../policy/index.js';
+import { compilePolicy, parsePolicy, tagsNotOwned, type CompiledPolicy, type Policy, type Topology } from '../policy/index.js';
 import { announcedRoutes } from '../domain/routes.js';
 import type { ChangeBus } from './change-bus.js';
 import type { NodeService } from './nodes.js';
@@ -87,6 +87,18 @@ export class PolicyManager {
     this.#install(text, policy);
     this.#changes.publish({ type: 'policy-changed' });
     return stored;
+  }
+
+  /** The requested tags this user may not apply under the policy in force. */
+  tagsNotOwned(userId: number, tags: readonly string[]): string[] {
+    const user = this.#users.get(userId);
+    return user ? tagsNotOwned(this.#policy, user, tags) : [...tags];
+  }
+
+  /** Tags the policy in force does not define (none are checked when there is no policy). */
+  unknownTags(tags: readonly string[]): string[] {
+    const policy = this.#policy;
+    return policy ? tags.filter((t) => !policy.tagOwners.has(t)) : [];
   }
 
   /** The compiled policy for the current topology, or null when there is no policy. */

@@ -7,6 +7,7 @@
 import type { Node } from '../domain/node.js';
 import type { PreAuthKey } from '../domain/auth-keys.js';
 import { hostnameToLabel } from '../domain/names.js';
+import { normalizeTags } from '../domain/tags.js';
 import { isExpired } from '../domain/node.js';
 import { SwitchboardError, isSwitchboardError } from '../lib/errors.js';
 import { parseKey } from '../crypto/keys.js';
@@ -23,6 +24,8 @@ export interface RegistrationOptions {
   serverUrl: string;
   /** Default key expiry for user-owned nodes, ms; 0 = never. */
   nodeExpiryMs: number;
+  /** Of the tags a user's node asks for (--advertise-tags), those the policy does not let it have. */
+  tagsNotOwned: (userId: number, tags: readonly string[]) => string[];
 }
 
 /** A refusal the control server answers with an HTTP status instead of a RegisterResponse. */
@@ -110,14 +113,20 @@ export class Registration {
     const pending = this.pending.get(authId);
     if (!pending) throw new SwitchboardError('ERR_ARGUMENT', `no pending registration with auth ID ${authId} (it may have expired)`);
     const user = this.#users.resolve(userNameOrId);
+    let owner: { userId: number | null; tags: string[] };
+    try {
+      owner = this.#userIdentity(user.id, pending.hostinfo);
+    } catch (err) {
+      this.pending.complete(authId, { rejected: (err as Error).message });
+      throw err;
+    }
     const old = this.#rotationSource(pending.machineKey, pending.oldNodeKey ?? undefined);
     let node: Node;
     if (old) {
       node = await this.#nodes.update(old.id, {
         nodeKey: pending.nodeKey,
-        userId: user.id,
-        tags: [],
-        expiry: this.#expiryFor(pending.expiry, false),
+        ...owner,
+        expiry: this.#expiryFor(pending.expiry, owner.tags.length > 0),
         hostinfo: pending.hostinfo ?? old.hostinfo,
         registerMethod: 'cli',
       });
@@ -126,11 +135,10 @@ export class Registration {
         machineKey: pending.machineKey,
         nodeKey: pending.nodeKey,
         hostinfo: pending.hostinfo,
-        userId: user.id,
-        tags: [],
+        ...owner,
         authKeyId: null,
         registerMethod: 'cli',
-        expiry: this.#expiryFor(pending.expiry, false),
+        expiry: this.#expiryFor(pending.expiry, owner.tags.length > 0),
         ephemeral: pending.ephemeral,
       });
     }
@@ -169,10 +177,18 @@ export class Registration {
       if (isSwitchboardError(err) && err.code.startsWith('ERR_AUTHKEY_')) return this.#error(err.message);
       throw err;
     }
-    const tagged = key.tags.length > 0;
     const target = existing ?? this.#rotationSource(machineKey, req.OldNodeKey);
-    const identity = { userId: tagged ? null : key.userId, tags: key.tags, authKeyId: key.id, registerMethod: 'authkey' as const };
-    if (!tagged && identity.userId === null) return this.#error('the pre-auth key has no user and no tags');
+    if (key.tags.length === 0 && key.userId === null) return this.#error('the pre-auth key has no user and no tags');
+    let owner: { userId: number | null; tags: string[] };
+    try {
+      // A tagged key decides the tags; a user key's node may ask for tags its user owns.
+      owner = key.tags.length > 0 ? { userId: null, tags: key.tags } : this.#userIdentity(key.userId as number, req.Hostinfo);
+    } catch (err) {
+      if (isSwitchboardError(err, 'ERR_NODE_INVALID_TAGS')) return this.#error(err.message);
+      throw err;
+    }
+    const tagged = owner.tags.length > 0;
+    const identity = { ...owner, authKeyId: key.id, registerMethod: 'authkey' as const };
     if (target) {
       const node = await this.#nodes.update(target.id, {
         ...identity,
@@ -207,6 +223,21 @@ export class Registration {
     if (!oldNodeKey || !parseKey('nodekey', oldNodeKey) || /^nodekey:0{64}$/.test(oldNodeKey)) return undefined;
     const old = this.#nodes.findByNodeKey(oldNodeKey);
     return old && old.machineKey === machineKey ? old : undefined;
+  }
+
+  /**
+   * A user's node asking for tags (Hostinfo.RequestTags) becomes a tagged node when the policy's
+   * tagOwners let that user own every one of them; otherwise the registration is refused.
+   */
+  #userIdentity(userId: number, hostinfo: Hostinfo | null | undefined): { userId: number | null; tags: string[] } {
+    const requested = Array.isArray(hostinfo?.RequestTags) ? hostinfo.RequestTags.filter((t): t is string => typeof t === 'string') : [];
+    if (requested.length === 0) return { userId, tags: [] };
+    const tags = normalizeTags(requested);
+    const refused = this.#opts.tagsNotOwned(userId, tags);
+    if (refused.length > 0) {
+      throw new SwitchboardError('ERR_NODE_INVALID_TAGS', `requested tags [${refused.join(', ')}] are invalid or not permitted`);
+    }
+    return { userId: null, tags };
   }
 
   #expiryFor(requested: Date | null, tagged: boolean): Date | null {

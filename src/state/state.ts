@@ -51,6 +51,7 @@ export class State {
     this.registration = new Registration(store, nodes, users, this.preAuthKeys, ips, {
       serverUrl: options.serverUrl,
       nodeExpiryMs: options.nodeExpiryMs,
+      tagsNotOwned: (userId, tags) => this.policy.tagsNotOwned(userId, tags),
     });
   }
 
