@@ -5,7 +5,7 @@
 import type { FilterRule } from '../tailcfg/types.js';
 import { autoApproveRoutes } from './approve.js';
 import { type CompiledGrants, type CompiledRule, MergeKeys, compileGrants, mergeRules } from './grants.js';
-import { formatAddr, formatPrefix, parsePrefix } from './ip.js';
+import { formatPrefix, parsePrefix } from './ip.js';
 import { IPSet, IPSetBuilder } from './ipset.js';
 import type { Grant, Policy } from './model.js';
 import { SelfRules, viaRulesFor } from './node-rules.js';
@@ -241,5 +241,3 @@ export class CompiledPolicy {
 export function compilePolicy(policy: Policy | null, topology: Topology, opts: CompileOptions = {}): CompiledPolicy {
   return new CompiledPolicy(policy, topology, opts);
 }
-
-export { formatAddr };

@@ -5,7 +5,7 @@ import type { FilterRule, NetPortRange } from '../tailcfg/types.js';
 import { formatAddr, formatPrefix } from './ip.js';
 import { IPSet, IPSetBuilder } from './ipset.js';
 import { type CompiledRule, INTERNET_RANGE_STRINGS, type SelfGrant, type ViaGrant } from './grants.js';
-import { ALL_IPS, INTERNET, nodesToSet } from './resolve.js';
+import { INTERNET, nodesToSet } from './resolve.js';
 import { type NodeInfo, type TopologyIndex, nodeInSet } from './topology.js';
 
 const COMPANIONS: Array<[string, string]> = [
@@ -126,5 +126,3 @@ export function viaRulesFor(n: NodeInfo, grants: ViaGrant[]): CompiledRule[] {
   }
   return out;
 }
-
-export { ALL_IPS, IPSet };

@@ -11,7 +11,7 @@ type AliasFn = (raw: string, container: unknown, key: string | number) => Alias 
 
 const MAX_CHECK = 168 * 3600e9;
 
-export function readSshRule(r: Reader, v: unknown, arr: unknown[], i: number, alias: AliasFn): SshRule | null {
+export function readSshRule(r: Reader, v: unknown, i: number, alias: AliasFn): SshRule | null {
   const f = r.fields(v, ['action', 'src', 'dst', 'users', 'checkPeriod', 'acceptEnv'], `ssh[${i}]`);
   if (!f) return null;
   const fail = (msg: string, key?: string) => r.err('ERR_POLICY_SSH', msg, key === undefined ? v : f.obj, key === undefined ? undefined : r.keyOf(f.obj, key));
@@ -101,7 +101,7 @@ export function readSshRule(r: Reader, v: unknown, arr: unknown[], i: number, al
   return { action: action === 'check' ? 'check' : 'accept', src, dst, users, checkPeriod, acceptEnv };
 }
 
-export function readSshTest(r: Reader, v: unknown, arr: unknown[], i: number, pol: Policy): SshTest | null {
+export function readSshTest(r: Reader, v: unknown, i: number, pol: Policy): SshTest | null {
   const f = r.fields(v, ['src', 'dst', 'accept', 'check', 'deny'], `sshTests[${i}]`);
   if (!f) return null;
   const src = (r.string(f.get('src'), f.obj, r.keyOf(f.obj, 'src'), 'src') ?? '').trim();

@@ -61,18 +61,18 @@ function readPolicy(r: Reader): { policy: Policy; refs: Ref[] } | null {
   };
   readTagOwners(r, top.get('tagOwners'), policy, alias);
   const acls = r.array(top.get('acls'), top.obj, r.keyOf(top.obj, 'acls'), 'acls');
-  if (acls) policy.acls = acls.map((v, i) => readAcl(r, v, acls, i, alias)).filter((x): x is AclRule => x !== null);
+  if (acls) policy.acls = acls.map((v, i) => readAcl(r, v, i, alias)).filter((x): x is AclRule => x !== null);
   const grants = r.array(top.get('grants'), top.obj, r.keyOf(top.obj, 'grants'), 'grants');
-  if (grants) policy.grants = grants.map((v, i) => readGrant(r, v, grants, i, alias)).filter((x): x is Grant => x !== null);
+  if (grants) policy.grants = grants.map((v, i) => readGrant(r, v, i, alias)).filter((x): x is Grant => x !== null);
   const ssh = r.array(top.get('ssh'), top.obj, r.keyOf(top.obj, 'ssh'), 'ssh');
-  if (ssh) policy.ssh = ssh.map((v, i) => readSshRule(r, v, ssh, i, alias)).filter((x): x is SshRule => x !== null);
+  if (ssh) policy.ssh = ssh.map((v, i) => readSshRule(r, v, i, alias)).filter((x): x is SshRule => x !== null);
   readAutoApprovers(r, top.get('autoApprovers'), policy, alias);
   const na = r.array(top.get('nodeAttrs'), top.obj, r.keyOf(top.obj, 'nodeAttrs'), 'nodeAttrs');
-  if (na) policy.nodeAttrs = na.map((v, i) => readNodeAttr(r, v, na, i, alias)).filter((x): x is NodeAttr => x !== null);
+  if (na) policy.nodeAttrs = na.map((v, i) => readNodeAttr(r, v, i, alias)).filter((x): x is NodeAttr => x !== null);
   const tests = r.array(top.get('tests'), top.obj, r.keyOf(top.obj, 'tests'), 'tests');
-  if (tests) policy.tests = tests.map((v, i) => readTest(r, v, tests, i)).filter((x): x is PolicyTest => x !== null);
+  if (tests) policy.tests = tests.map((v, i) => readTest(r, v, i)).filter((x): x is PolicyTest => x !== null);
   const sshTests = r.array(top.get('sshTests'), top.obj, r.keyOf(top.obj, 'sshTests'), 'sshTests');
-  if (sshTests) policy.sshTests = sshTests.map((v, i) => readSshTest(r, v, sshTests, i, policy)).filter((x): x is SshTest => x !== null);
+  if (sshTests) policy.sshTests = sshTests.map((v, i) => readSshTest(r, v, i, policy)).filter((x): x is SshTest => x !== null);
   const rcp = top.get('randomizeClientPort');
   if (rcp !== undefined && rcp !== null) {
     if (typeof rcp !== 'boolean') r.err('ERR_POLICY_INVALID', 'randomizeClientPort: expected a boolean', top.obj, r.keyOf(top.obj, 'randomizeClientPort'));
@@ -162,7 +162,7 @@ function readTagOwners(r: Reader, v: unknown, pol: Policy, alias: AliasFn): void
   }
 }
 
-function readAcl(r: Reader, v: unknown, arr: unknown[], i: number, alias: AliasFn): AclRule | null {
+function readAcl(r: Reader, v: unknown, i: number, alias: AliasFn): AclRule | null {
   const f = r.fields(v, ['action', 'src', 'dst', 'proto'], `acls[${i}]`, true);
   if (!f) return null;
   const action = f.get('action');
@@ -205,7 +205,7 @@ function readAcl(r: Reader, v: unknown, arr: unknown[], i: number, alias: AliasF
   return { src, dst, proto };
 }
 
-function readGrant(r: Reader, v: unknown, arr: unknown[], i: number, alias: AliasFn): Grant | null {
+function readGrant(r: Reader, v: unknown, i: number, alias: AliasFn): Grant | null {
   const f = r.fields(v, ['src', 'dst', 'ip', 'app', 'via'], `grants[${i}]`);
   if (!f) return null;
   const srcRaw = f.get('src');
@@ -290,7 +290,7 @@ function readAutoApprovers(r: Reader, v: unknown, pol: Policy, alias: AliasFn): 
   pol.autoApprovers.exitNode = approvers(f.get('exitNode'), f.obj, r.keyOf(f.obj, 'exitNode'));
 }
 
-function readNodeAttr(r: Reader, v: unknown, arr: unknown[], i: number, alias: AliasFn): NodeAttr | null {
+function readNodeAttr(r: Reader, v: unknown, i: number, alias: AliasFn): NodeAttr | null {
   const f = r.fields(v, ['target', 'attr', 'ipPool'], `nodeAttrs[${i}]`);
   if (!f) return null;
   if (f.has('ipPool')) r.err('ERR_POLICY_INVALID', 'nodeAttrs ipPool requires the IP allocator (https://github.com/juanfont/headscale/issues/2912)', f.obj, r.keyOf(f.obj, 'ipPool'));
@@ -312,7 +312,7 @@ function readNodeAttr(r: Reader, v: unknown, arr: unknown[], i: number, alias: A
   return { target, attr };
 }
 
-function readTest(r: Reader, v: unknown, arr: unknown[], i: number): PolicyTest | null {
+function readTest(r: Reader, v: unknown, i: number): PolicyTest | null {
   const f = r.fields(v, ['src', 'proto', 'accept', 'deny'], `tests[${i}]`);
   if (!f) return null;
   const src = r.string(f.get('src'), f.obj, r.keyOf(f.obj, 'src'), 'src') ?? '';

@@ -3,7 +3,7 @@
 // route, or exit node), so a node's filter is built from its own entries only.
 
 import type { FilterRule } from '../tailcfg/types.js';
-import { formatAddr, formatPrefix, parseIPOrPrefix } from './ip.js';
+import { formatPrefix, parseIPOrPrefix } from './ip.js';
 import type { IPSet } from './ipset.js';
 import type { CompiledRule } from './grants.js';
 import { INTERNET } from './resolve.js';
@@ -120,5 +120,3 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   if (l) l.push(v);
   else m.set(k, [v]);
 }
-
-export { formatAddr };

@@ -20,13 +20,6 @@ function sameNode(a: PolicyNode, b: PolicyNode): boolean {
   );
 }
 
-function sameList<T>(a: readonly T[] | undefined, b: readonly T[] | undefined, eq: (x: T, y: T) => boolean): boolean {
-  if (a === b) return true;
-  if (!a || !b || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!eq(a[i]!, b[i]!)) return false;
-  return true;
-}
-
 /** A rule's identity across compiles that share one MergeKeys. */
 function ruleKey(r: CompiledRule, keys: MergeKeys): string {
   const x = r.rule;

@@ -188,5 +188,3 @@ export function nodeInSet(info: NodeInfo, set: IPSet): boolean {
 export function nodeTouchesSet(info: NodeInfo, set: IPSet): boolean {
   return nodeInSet(info, set) || info.subnetRanges.some((p) => set.overlapsRange(p.family, p.first, p.last));
 }
-
-export { prefixLast };
