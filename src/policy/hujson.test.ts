@@ -1,3 +1,5 @@
+// HuJSON parser: comments, trailing commas, strictness, positions.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PolicyError } from './errors.js';

@@ -1,3 +1,5 @@
+// IP text, ranges, IP sets and the fixed address sets (wildcard space, autogroup:internet).
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatAddr, formatRange, parseAddr, parsePrefix } from './ip.js';

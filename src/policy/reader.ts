@@ -3,8 +3,15 @@
 
 import { PolicyError, type PolicyErrorCode } from './errors.js';
 import type { HuJSONDocument } from './hujson.js';
+import type { Alias } from './model.js';
 
 export type Obj = Record<string, unknown>;
+
+/** Where an alias was written, for the wording of undefined-reference errors. */
+export type RefCtx = 'acl-src' | 'acl-dst' | 'plain';
+
+/** Parse an alias written at container[key], recording it for reference checks. */
+export type AliasFn = (raw: string, container: unknown, key: string | number, ctx?: RefCtx) => Alias | null;
 
 export class Reader {
   readonly doc: HuJSONDocument;

@@ -27,6 +27,8 @@ export class PolicyManager {
   #policy: Policy | null = null;
   #text = '';
   #compiled: CompiledPolicy | undefined;
+  /** The last compiled form of the same policy: unaffected nodes' filters are reused from it. */
+  #previous: CompiledPolicy | undefined;
 
   constructor(store: Store, nodes: NodeService, users: UserService, changes: ChangeBus, opts: PolicyOptions) {
     this.#store = store;
@@ -35,7 +37,10 @@ export class PolicyManager {
     this.#changes = changes;
     this.#opts = opts;
     changes.subscribe((c) => {
-      if (c.type !== 'node-online' && c.type !== 'node-patched' && c.type !== 'policy-changed') this.#compiled = undefined;
+      if (c.type !== 'node-online' && c.type !== 'node-patched' && c.type !== 'policy-changed' && this.#compiled) {
+        this.#previous = this.#compiled;
+        this.#compiled = undefined;
+      }
     });
   }
 
@@ -104,7 +109,10 @@ export class PolicyManager {
   /** The compiled policy for the current topology, or null when there is no policy. */
   compiled(): CompiledPolicy | null {
     if (!this.#policy) return null;
-    this.#compiled ??= compilePolicy(this.#policy, this.topology(), { serverUrl: this.#opts.serverUrl });
+    this.#compiled ??= compilePolicy(this.#policy, this.topology(), {
+      serverUrl: this.#opts.serverUrl,
+      ...(this.#previous ? { previous: this.#previous } : {}),
+    });
     return this.#compiled;
   }
 
@@ -152,5 +160,6 @@ export class PolicyManager {
     this.#text = text;
     this.#policy = policy;
     this.#compiled = undefined;
+    this.#previous = undefined;
   }
 }

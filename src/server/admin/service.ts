@@ -129,6 +129,7 @@ export function createAdminService(state: State, options: AdminServiceOptions = 
       return { node: nodeToMsg(await state.nodes.rename(requireId(req.nodeId, 'node_id'), req.newName), state) };
     },
     async setTags(req) {
+      state.nodes.require(requireId(req.nodeId, 'node_id'));
       const unknown = state.policy.unknownTags(req.tags);
       if (unknown.length > 0) {
         throw new SwitchboardError('ERR_NODE_INVALID_TAGS', `tags [${unknown.join(', ')}] are not defined in the policy's tagOwners`);
