@@ -45,7 +45,7 @@ export class AutoApprover {
     for (const id of ids) {
       const node = this.#nodes.get(id);
       if (!node || announcedRoutes(node.hostinfo).length === 0) continue;
-      const policyNode = this.#policy.topology().nodes.find((n) => n.id === id);
+      const policyNode = this.#policy.topology(true).nodes.find((n) => n.id === id);
       if (!policyNode) continue;
       const add = compiled.autoApprove(policyNode).routes.filter((r) => !node.approvedRoutes.includes(r));
       if (add.length === 0) continue;

@@ -11,6 +11,7 @@ import { announcedRoutes } from '../domain/routes.js';
 import type { ChangeBus } from './change-bus.js';
 import type { NodeService } from './nodes.js';
 import type { UserService } from './users.js';
+import type { RouteElection } from './route-election.js';
 
 export interface PolicyOptions {
   mode: 'file' | 'database';
@@ -24,14 +25,16 @@ export class PolicyManager {
   readonly #users: UserService;
   readonly #changes: ChangeBus;
   readonly #opts: PolicyOptions;
+  readonly #routes: RouteElection | undefined;
   #policy: Policy | null = null;
   #text = '';
   #compiled: CompiledPolicy | undefined;
   /** The last compiled form of the same policy: unaffected nodes' filters are reused from it. */
   #previous: CompiledPolicy | undefined;
 
-  constructor(store: Store, nodes: NodeService, users: UserService, changes: ChangeBus, opts: PolicyOptions) {
+  constructor(store: Store, nodes: NodeService, users: UserService, changes: ChangeBus, opts: PolicyOptions, routes?: RouteElection) {
     this.#store = store;
+    this.#routes = routes;
     this.#nodes = nodes;
     this.#users = users;
     this.#changes = changes;
@@ -116,7 +119,12 @@ export class PolicyManager {
     return this.#compiled;
   }
 
-  topology(): Topology {
+  /**
+   * Users and nodes as the policy sees them. For compiling, a node's approved subnet routes are
+   * the ones it is primary for now (HA election), so the router that actually carries a prefix
+   * is the one whose filter lets it through; `asStored` gives the admin's approvals instead.
+   */
+  topology(asStored = false): Topology {
     return {
       users: this.#users.list().map((u) => ({ id: u.id, name: u.name, email: u.email })),
       nodes: this.#nodes.list().map((n) => ({
@@ -127,7 +135,7 @@ export class PolicyManager {
         ipv4: n.ipv4,
         ipv6: n.ipv6,
         announcedRoutes: announcedRoutes(n.hostinfo),
-        approvedRoutes: n.approvedRoutes,
+        approvedRoutes: asStored || !this.#routes ? n.approvedRoutes : [...this.#routes.primaryRoutes(n.id), ...this.#routes.exitRoutes(n)],
       })),
     };
   }

@@ -45,7 +45,7 @@ export class State {
     this.options = options;
     this.ips = ips;
     this.routes = new RouteElection(nodes, changes);
-    this.policy = new PolicyManager(store, nodes, users, changes, { ...options.policy, serverUrl: options.serverUrl });
+    this.policy = new PolicyManager(store, nodes, users, changes, { ...options.policy, serverUrl: options.serverUrl }, this.routes);
     this.preAuthKeys = new PreAuthKeyService(store, users);
     this.apiKeys = new ApiKeyService(store);
     this.registration = new Registration(store, nodes, users, this.preAuthKeys, ips, {

@@ -1,6 +1,7 @@
 // Shared steps of the real-client tests: join nodes with a key, wait for Running, read peers.
 
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import type { TailscaleNode, TailscaleStatus } from '../harness/tailscale.js';
 
 export interface PeerView {
@@ -38,4 +39,45 @@ export async function ping(from: TailscaleNode, target: string, extra: string[] 
   const line = res.stdout.split('\n').find((l) => l.startsWith('pong from'));
   assert.ok(line, `no pong from ${target}: ${res.stdout} ${res.stderr}`);
   return line;
+}
+
+/**
+ * Opens a TCP connection from `from` into the tailnet through its SOCKS5 proxy, sends `send`
+ * (if any) and returns what came back before the peer closed or `timeoutMs` passed ("" when the
+ * connection was refused or blocked).
+ */
+export function socksExchange(from: TailscaleNode, ip: string, port: number, send?: string, timeoutMs = 5_000): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = net.connect(from.socks5Port, '127.0.0.1');
+    let stage = 0;
+    let buf = Buffer.alloc(0);
+    let reply = '';
+    const done = () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(reply);
+    };
+    const timer = setTimeout(done, timeoutMs);
+    sock.on('error', done);
+    sock.on('close', done);
+    sock.on('connect', () => sock.write(Buffer.from([5, 1, 0])));
+    sock.on('data', (d: Buffer) => {
+      if (stage === 2) {
+        reply += d.toString();
+        return;
+      }
+      buf = Buffer.concat([buf, d]);
+      if (stage === 0 && buf.length >= 2) {
+        stage = 1;
+        buf = buf.subarray(2);
+        sock.write(Buffer.from([5, 1, 0, 1, ...ip.split('.').map(Number), port >> 8, port & 255]));
+      }
+      if (stage === 1 && buf.length >= 10) {
+        if (buf[1] !== 0) return done();
+        stage = 2;
+        reply = buf.subarray(10).toString();
+        if (send) sock.write(send);
+      }
+    });
+  });
 }

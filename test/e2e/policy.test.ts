@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { harnessTest, type TailscaleNode } from '../harness/tailscale.js';
 import { ServerProcess, freePort } from '../support/server-process.js';
-import { join, peers, waitForPeers } from './helpers.js';
+import { join, peers, socksExchange, waitForPeers } from './helpers.js';
 
 /** A TCP listener on the host's loopback: userspace nodes deliver inbound connections there. */
 async function echoServer(port: number): Promise<net.Server> {
@@ -19,40 +19,9 @@ async function echoServer(port: number): Promise<net.Server> {
   return server;
 }
 
-/**
- * Connects through the tailnet from `from` (its SOCKS5 proxy into the tailnet) to ip:port;
- * true when the listener's greeting came back within a few seconds.
- */
+/** Connects through the tailnet; true when the listener's greeting came back. */
 async function reaches(from: TailscaleNode, ip: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect(from.socks5Port!, '127.0.0.1');
-    let stage = 0;
-    let buf = Buffer.alloc(0);
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), 5_000);
-    sock.on('error', () => done(false));
-    sock.on('close', () => done(buf.includes(`hello:${port}`)));
-    sock.on('connect', () => sock.write(Buffer.from([5, 1, 0])));
-    sock.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      if (stage === 0 && buf.length >= 2) {
-        stage = 1;
-        buf = buf.subarray(2);
-        const addr = ip.split('.').map(Number);
-        sock.write(Buffer.from([5, 1, 0, 1, ...addr, port >> 8, port & 255]));
-      }
-      if (stage === 1 && buf.length >= 10) {
-        if (buf[1] !== 0) return done(false);
-        stage = 2;
-        buf = buf.subarray(10);
-      }
-      if (stage === 2 && buf.includes(`hello:${port}`)) done(true);
-    });
-  });
+  return (await socksExchange(from, ip, port)).includes(`hello:${port}`);
 }
 
 async function eventually(what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<number> {

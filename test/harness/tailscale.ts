@@ -272,6 +272,8 @@ export interface StartTailscaledOptions {
   logDir?: string;
   /** How long to wait for the LocalAPI to answer (default 30 s). */
   startTimeoutMs?: number;
+  /** Run tailscaled inside this network namespace (`ip netns exec NS`); the CLI stays outside. */
+  netns?: string;
 }
 
 export interface CliOptions {
@@ -329,6 +331,7 @@ export class TailscaleNode {
   readonly #ownsLogDir: boolean;
   readonly #env: Record<string, string> | undefined;
   readonly #extraArgs: string[];
+  readonly #netns: string | undefined;
   readonly #startTimeoutMs: number;
   #child: ChildProcess | null = null;
   #deathPipe: Socket | null = null;
@@ -345,6 +348,7 @@ export class TailscaleNode {
     this.#ownsLogDir = opts.logDir === undefined;
     this.#env = opts.env;
     this.#extraArgs = opts.extraArgs ?? [];
+    this.#netns = opts.netns;
     this.#startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   }
 
@@ -426,7 +430,11 @@ export class TailscaleNode {
     const logFd = openSync(this.logPath, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(this.#bins.tailscaled, args, {
+      // `ip netns exec` execs tailscaled in place: same PID, same process group.
+      const [cmd, argv] = this.#netns
+        ? ['ip', ['netns', 'exec', this.#netns, this.#bins.tailscaled, ...args]]
+        : [this.#bins.tailscaled, args];
+      child = spawn(cmd, argv, {
         cwd: this.#dir,
         env,
         detached: true,

@@ -22,10 +22,10 @@ export async function freePort(): Promise<number> {
 }
 
 /** A config for a server with the embedded DERP relay, on a fixed loopback port. */
-export function e2eConfig(dir: string, port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function e2eConfig(dir: string, port: number, extra: Record<string, unknown> = {}, host = '127.0.0.1'): Record<string, unknown> {
   return {
-    server_url: `http://127.0.0.1:${port}`,
-    listen_addr: `127.0.0.1:${port}`,
+    server_url: `http://${host}:${port}`,
+    listen_addr: `${host}:${port}`,
     metrics_listen_addr: '',
     noise: { private_key_path: path.join(dir, 'noise_private.key') },
     unix_socket: path.join(dir, 'sb.sock'),
@@ -38,7 +38,7 @@ export function e2eConfig(dir: string, port: number, extra: Record<string, unkno
         region_id: 999,
         region_code: 'sb',
         region_name: 'Switchboard Test DERP',
-        stun_listen_addr: '127.0.0.1:0',
+        stun_listen_addr: `${host}:0`,
         private_key_path: path.join(dir, 'derp_server_private.key'),
         verify_clients: true,
       },
@@ -52,28 +52,30 @@ export function e2eConfig(dir: string, port: number, extra: Record<string, unkno
 export class ServerProcess {
   readonly dir: string;
   readonly port: number;
+  readonly host: string;
   readonly configPath: string;
   #child: ChildProcess | undefined;
   log = '';
 
-  private constructor(dir: string, port: number, configPath: string) {
+  private constructor(dir: string, port: number, configPath: string, host: string) {
     this.dir = dir;
+    this.host = host;
     this.port = port;
     this.configPath = configPath;
   }
 
-  static async start(extra: Record<string, unknown> = {}): Promise<ServerProcess> {
+  static async start(extra: Record<string, unknown> = {}, host = '127.0.0.1'): Promise<ServerProcess> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-proc-'));
     const port = await freePort();
     const configPath = path.join(dir, 'config.yaml');
-    fs.writeFileSync(configPath, stringify(e2eConfig(dir, port, extra)));
-    const p = new ServerProcess(dir, port, configPath);
+    fs.writeFileSync(configPath, stringify(e2eConfig(dir, port, extra, host)));
+    const p = new ServerProcess(dir, port, configPath, host);
     await p.spawn();
     return p;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.host}:${this.port}`;
   }
 
   async spawn(): Promise<void> {
