@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createEarlyPayload } from './early-payload.js';
 import { NoiseError, isNoiseError } from './errors.js';
-import { acceptHandshake, type PrivateKeyInput } from './handshake.js';
+import { acceptHandshake, type PrivateKeyInput, type ServerHandshakeResult } from './handshake.js';
 import { encodeErrorFrame } from './messages.js';
 import { NoiseStream, sealRecords } from './transport.js';
 import { websocketAccept } from './websocket-frame.js';
@@ -108,23 +108,9 @@ export function acceptTs2021(req: IncomingMessage, socket: Duplex, head: Buffer,
     }
     setNoDelay(socket);
     socket.write(Buffer.concat(out)); // 101 + response + early payload in one write ("corked")
-    const stream = new NoiseStream(socket, {
-      tx: hs.tx,
-      rx: hs.rx,
-      head,
-      peerPublicKey: hs.machineKey,
-      protocolVersion: hs.protocolVersion,
-      handshakeHash: hs.handshakeHash,
-    });
+    const conn = openConnection(socket, hs, 'http', challengePrivateKey, head);
     socket.off('error', swallow);
-    return {
-      stream,
-      machineKey: hs.machineKey,
-      protocolVersion: hs.protocolVersion,
-      handshakeHash: hs.handshakeHash,
-      carrier: 'http',
-      challengePrivateKey,
-    };
+    return conn;
   } catch (err) {
     if (!closing.has(socket) && !socket.destroyed) socket.destroy();
     throw isNoiseError(err) ? err : new NoiseError('ERR_NOISE_BAD_UPGRADE', 'ts2021 upgrade failed', { cause: err });
@@ -171,22 +157,28 @@ function acceptWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, opt
   });
   ws.off('error', swallow);
   ws.write(hs.response);
-  const stream = new NoiseStream(ws, {
+  const conn = openConnection(ws, hs, 'websocket', undefined);
+  socket.off('error', swallow);
+  return conn;
+}
+
+/** The record stream over `carrier` once the handshake succeeded. */
+function openConnection(
+  under: Duplex,
+  hs: ServerHandshakeResult,
+  carrier: Ts2021Connection['carrier'],
+  challengePrivateKey: Buffer | undefined,
+  head?: Buffer,
+): Ts2021Connection {
+  const stream = new NoiseStream(under, {
     tx: hs.tx,
     rx: hs.rx,
+    ...(head ? { head } : {}),
     peerPublicKey: hs.machineKey,
     protocolVersion: hs.protocolVersion,
     handshakeHash: hs.handshakeHash,
   });
-  socket.off('error', swallow);
-  return {
-    stream,
-    machineKey: hs.machineKey,
-    protocolVersion: hs.protocolVersion,
-    handshakeHash: hs.handshakeHash,
-    carrier: 'websocket',
-    challengePrivateKey: undefined,
-  };
+  return { stream, machineKey: hs.machineKey, protocolVersion: hs.protocolVersion, handshakeHash: hs.handshakeHash, carrier, challengePrivateKey };
 }
 
 /** Runs the handshake; on failure sends the fixed error frame (if any) via `answer`, then rethrows. */
