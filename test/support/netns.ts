@@ -31,7 +31,7 @@ export class TestNetwork {
    * namespaces (a SOCKS5 fallback dial, say) ever sends a packet towards it.
    */
   blackhole(prefix: string): void {
-    ip('route', 'add', 'blackhole', prefix);
+    ip('route', 'replace', 'blackhole', prefix); // replace: a run that crashed may have left it
     this.#blackholes.push(prefix);
   }
 
