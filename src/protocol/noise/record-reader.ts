@@ -18,6 +18,7 @@ import type { CipherState } from './cipher-state.js';
 import { NoiseError } from './errors.js';
 import { HEADER_LEN, MAX_CIPHERTEXT_SIZE, MSG_TYPE_RECORD } from './messages.js';
 import { TAG_LEN } from './primitives.js';
+import { ByteQueue } from '../../lib/byte-queue.js';
 
 type State = 'header' | 'body' | 'dead';
 
@@ -31,8 +32,7 @@ export interface RecordReaderSink {
 export class RecordReader {
   readonly #cipher: CipherState;
   readonly #sink: RecordReaderSink;
-  #chunks: Buffer[] = [];
-  #buffered = 0;
+  readonly #queue = new ByteQueue();
   #state: State = 'header';
   #bodyLength = 0;
 
@@ -43,7 +43,7 @@ export class RecordReader {
 
   /** Bytes held waiting for the rest of a frame. */
   get bufferedBytes(): number {
-    return this.#buffered;
+    return this.#queue.length;
   }
 
   get dead(): boolean {
@@ -52,14 +52,13 @@ export class RecordReader {
 
   /** True when no partial frame is held (a clean place for the stream to end). */
   get atBoundary(): boolean {
-    return this.#state === 'header' && this.#buffered === 0;
+    return this.#state === 'header' && this.#queue.length === 0;
   }
 
   /** Feeds bytes; decrypted records go to the sink synchronously. */
   write(chunk: Buffer): void {
     if (this.#state === 'dead' || chunk.length === 0) return;
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
+    this.#queue.push(chunk);
     try {
       this.#run();
     } catch (err) {
@@ -78,8 +77,7 @@ export class RecordReader {
   /** Stops processing and drops buffered bytes (no error is reported). */
   close(): void {
     this.#state = 'dead';
-    this.#chunks = [];
-    this.#buffered = 0;
+    this.#queue.clear();
   }
 
   #run(): void {
@@ -99,8 +97,8 @@ export class RecordReader {
 
   /** State Header: needs 3 bytes; validates type and length at once. */
   #readHeader(): boolean {
-    if (this.#buffered < HEADER_LEN) return false;
-    const header = this.#consume(HEADER_LEN);
+    if (this.#queue.length < HEADER_LEN) return false;
+    const header = this.#queue.take(HEADER_LEN);
     const type = header[0]!;
     if (type !== MSG_TYPE_RECORD) {
       throw new NoiseError('ERR_NOISE_BAD_RECORD_TYPE', `received message with unexpected type ${type}, want ${MSG_TYPE_RECORD}`);
@@ -119,38 +117,14 @@ export class RecordReader {
 
   /** State Body: needs the whole ciphertext; decrypts it with the next counter value. */
   #readBody(): boolean {
-    if (this.#buffered < this.#bodyLength) return false;
-    const ciphertext = this.#consume(this.#bodyLength);
+    if (this.#queue.length < this.#bodyLength) return false;
+    const ciphertext = this.#queue.take(this.#bodyLength);
     this.#state = 'header';
     const plaintext = this.#cipher.decrypt(ciphertext); // throws NoiseError on failure
     if (plaintext.length > 0) this.#sink.onPlaintext(plaintext);
     return true;
   }
 
-  /** Removes and returns exactly n buffered bytes (n ≤ #buffered), copying only across chunks. */
-  #consume(n: number): Buffer {
-    this.#buffered -= n;
-    const first = this.#chunks[0]!;
-    if (n === first.length) {
-      this.#chunks.shift();
-      return first;
-    }
-    if (n < first.length) {
-      this.#chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let offset = 0;
-    while (offset < n) {
-      const c = this.#chunks[0]!;
-      const take = Math.min(c.length, n - offset);
-      c.copy(out, offset, 0, take);
-      offset += take;
-      if (take === c.length) this.#chunks.shift();
-      else this.#chunks[0] = c.subarray(take);
-    }
-    return out;
-  }
 
   #fail(err: NoiseError): void {
     if (this.#state === 'dead') return;

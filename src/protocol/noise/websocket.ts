@@ -9,6 +9,7 @@
 
 import { Duplex } from 'node:stream';
 import { NoiseError } from './errors.js';
+import { ByteQueue } from '../../lib/byte-queue.js';
 import {
   CLOSE_NORMAL,
   CLOSE_PROTOCOL_ERROR,
@@ -37,8 +38,7 @@ export interface WebSocketDuplexOptions {
 export class WebSocketDuplex extends Duplex {
   readonly #socket: Duplex;
   readonly #role: 'server' | 'client';
-  #chunks: Buffer[] = [];
-  #buffered = 0;
+  readonly #queue = new ByteQueue();
   #state: State = 'header';
   #opcode = 0;
   #fin = false;
@@ -120,7 +120,7 @@ export class WebSocketDuplex extends Duplex {
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
     this.#state = 'dead';
-    this.#chunks = [];
+    this.#queue.clear();
     const s = this.#socket;
     s.off('data', this.#onData);
     s.off('end', this.#onEnd);
@@ -154,8 +154,7 @@ export class WebSocketDuplex extends Duplex {
 
   #feed(chunk: Buffer): void {
     if (this.#state === 'dead' || chunk.length === 0) return;
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
+    this.#queue.push(chunk);
     try {
       for (;;) {
         const progressed =
@@ -177,8 +176,8 @@ export class WebSocketDuplex extends Duplex {
 
   /** State header: 2 bytes — FIN, RSV, opcode, MASK, len7. */
   #readHeader(): boolean {
-    if (this.#buffered < 2) return false;
-    const h = this.#consume(2);
+    if (this.#queue.length < 2) return false;
+    const h = this.#queue.take(2);
     const b0 = h[0]!;
     const b1 = h[1]!;
     this.#fin = (b0 & 0x80) !== 0;
@@ -210,8 +209,8 @@ export class WebSocketDuplex extends Duplex {
 
   /** State length: the 2- or 8-byte extended payload length. */
   #readLength(): boolean {
-    if (this.#buffered < this.#lengthBytes) return false;
-    const b = this.#consume(this.#lengthBytes);
+    if (this.#queue.length < this.#lengthBytes) return false;
+    const b = this.#queue.take(this.#lengthBytes);
     if (this.#lengthBytes === 2) {
       this.#remaining = b.readUInt16BE(0);
     } else {
@@ -225,8 +224,8 @@ export class WebSocketDuplex extends Duplex {
 
   /** State mask: the 4-byte masking key. */
   #readMask(): boolean {
-    if (this.#buffered < 4) return false;
-    this.#mask = Buffer.from(this.#consume(4));
+    if (this.#queue.length < 4) return false;
+    this.#mask = Buffer.from(this.#queue.take(4));
     this.#maskOffset = 0;
     this.#state = 'payload';
     return true;
@@ -235,8 +234,8 @@ export class WebSocketDuplex extends Duplex {
   /** State payload: data is unmasked and passed on as it comes; control payloads are collected. */
   #readPayload(): boolean {
     if (this.#remaining > 0) {
-      if (this.#buffered === 0) return false;
-      const part = this.#unmask(this.#consume(Math.min(this.#remaining, this.#buffered, 64 * 1024)));
+      if (this.#queue.length === 0) return false;
+      const part = this.#unmask(this.#queue.take(Math.min(this.#remaining, this.#queue.length, 64 * 1024)));
       this.#remaining -= part.length;
       if (this.#opcode >= 0x8) this.#control.push(part);
       else if (!this.push(part)) this.#socket.pause();
@@ -270,29 +269,6 @@ export class WebSocketDuplex extends Duplex {
     return out;
   }
 
-  #consume(n: number): Buffer {
-    this.#buffered -= n;
-    const first = this.#chunks[0]!;
-    if (n === first.length) {
-      this.#chunks.shift();
-      return first;
-    }
-    if (n < first.length) {
-      this.#chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let offset = 0;
-    while (offset < n) {
-      const c = this.#chunks[0]!;
-      const take = Math.min(c.length, n - offset);
-      c.copy(out, offset, 0, take);
-      offset += take;
-      if (take === c.length) this.#chunks.shift();
-      else this.#chunks[0] = c.subarray(take);
-    }
-    return out;
-  }
 
   #fail(closeCode: number, message: string): void {
     if (this.#state === 'dead' && this.destroyed) return;
