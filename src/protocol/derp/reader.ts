@@ -9,6 +9,7 @@
 
 import { FRAME_HEADER_LEN, MAX_SEND_PACKET_PAYLOAD } from './frames.js';
 import { DerpError } from './errors.js';
+import { ByteQueue } from '../../lib/byte-queue.js';
 
 export interface DerpFrame {
   type: number;
@@ -27,15 +28,13 @@ export type FrameReaderState = 'header' | 'payload' | 'failed' | 'ended';
 
 export class FrameReader {
   #state: FrameReaderState = 'header';
-  #chunks: Buffer[] = [];
-  #buffered = 0;
+  readonly #queue = new ByteQueue();
   #type = 0;
   #length = 0;
   #maxPayload: number;
   #paused = false;
   #draining = false;
   #eof = false;
-  #head = 0; // index of the first live chunk in #chunks
   readonly #onFrame: (frame: DerpFrame) => void;
   readonly #onError: (err: DerpError) => void;
 
@@ -51,7 +50,7 @@ export class FrameReader {
 
   /** Bytes received but not yet handed out as frames. */
   get bufferedBytes(): number {
-    return this.#buffered;
+    return this.#queue.length;
   }
 
   /** Changes the payload limit for frames whose header has not been read yet. */
@@ -66,8 +65,7 @@ export class FrameReader {
   push(chunk: Uint8Array): void {
     if (this.#state === 'failed' || this.#state === 'ended' || this.#eof) return;
     if (chunk.length === 0) return;
-    this.#chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    this.#buffered += chunk.length;
+    this.#queue.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     this.#drain();
   }
 
@@ -119,8 +117,8 @@ export class FrameReader {
 
   /** State "header": type(1) | length(4 BE). */
   #readHeader(): boolean {
-    if (this.#buffered < FRAME_HEADER_LEN) return false;
-    const hdr = this.#take(FRAME_HEADER_LEN);
+    if (this.#queue.length < FRAME_HEADER_LEN) return false;
+    const hdr = this.#queue.take(FRAME_HEADER_LEN);
     this.#type = hdr[0]!;
     this.#length = hdr.readUInt32BE(1);
     if (this.#length > this.#maxPayload) {
@@ -138,8 +136,8 @@ export class FrameReader {
 
   /** State "payload": `length` bytes, then deliver and go back to "header". */
   #readPayload(): boolean {
-    if (this.#buffered < this.#length) return false;
-    const frame: DerpFrame = { type: this.#type, payload: this.#take(this.#length) };
+    if (this.#queue.length < this.#length) return false;
+    const frame: DerpFrame = { type: this.#type, payload: this.#queue.take(this.#length) };
     this.#state = 'header';
     try {
       this.#onFrame(frame);
@@ -153,13 +151,13 @@ export class FrameReader {
 
   /** Whether the current state has enough bytes to make progress. */
   #hasWholeStep(): boolean {
-    return this.#state === 'header' ? this.#buffered >= FRAME_HEADER_LEN : this.#buffered >= this.#length;
+    return this.#state === 'header' ? this.#queue.length >= FRAME_HEADER_LEN : this.#queue.length >= this.#length;
   }
 
   /** EOF with nothing more to deliver: a clean end on a frame boundary, else truncation. */
   #atEof(): void {
-    if (this.#state === 'payload' || this.#buffered > 0) {
-      this.#fail(new DerpError('ERR_DERP_TRUNCATED', `stream ended inside a frame (${this.#buffered} bytes pending)`));
+    if (this.#state === 'payload' || this.#queue.length > 0) {
+      this.#fail(new DerpError('ERR_DERP_TRUNCATED', `stream ended inside a frame (${this.#queue.length} bytes pending)`));
       return;
     }
     this.#state = 'ended';
@@ -168,38 +166,7 @@ export class FrameReader {
   /** Terminal state "failed": drop buffers, report once. */
   #fail(err: DerpError): void {
     this.#state = 'failed';
-    this.#chunks = [];
-    this.#head = 0;
-    this.#buffered = 0;
+    this.#queue.clear();
     this.#onError(err);
-  }
-
-  /** Removes n buffered bytes (n <= buffered) into a fresh buffer. */
-  #take(n: number): Buffer {
-    const out = Buffer.allocUnsafe(n);
-    let at = 0;
-    while (at < n) {
-      const head = this.#chunks[this.#head]!;
-      const want = n - at;
-      if (head.length <= want) {
-        head.copy(out, at);
-        at += head.length;
-        this.#head++;
-      } else {
-        head.copy(out, at, 0, want);
-        this.#chunks[this.#head] = head.subarray(want);
-        at += want;
-      }
-    }
-    this.#buffered -= n;
-    // Drop consumed chunk slots now and then (index, not shift(), keeps 1-byte chunking linear).
-    if (this.#head === this.#chunks.length) {
-      this.#chunks = [];
-      this.#head = 0;
-    } else if (this.#head > 1024) {
-      this.#chunks = this.#chunks.slice(this.#head);
-      this.#head = 0;
-    }
-    return out;
   }
 }
