@@ -8,14 +8,15 @@ import { type CompiledGrants, type CompiledRule, MergeKeys, compileGrants, merge
 import { formatPrefix, parsePrefix } from './ip.js';
 import { IPSet, IPSetBuilder } from './ipset.js';
 import type { Grant, Policy } from './model.js';
-import { SelfRules, viaRulesFor } from './node-rules.js';
+import { SelfRules } from './node-rules.js';
 import { NodeCollector, PeerIndex, ruleCarriesRoute } from './peers.js';
 import { ReductionIndex } from './reduce.js';
 import { type ReuseInput, reusableFilters } from './reuse.js';
 import { Resolver } from './resolve.js';
 import { SshCompiler } from './ssh.js';
 import { type TestFailure, runPolicyTests } from './policy-tests.js';
-import { type NodeInfo, type PolicyNode, type Topology, TopologyIndex, nodeInSet, nodeTouchesSet } from './topology.js';
+import { type NodeInfo, type PolicyNode, type Topology, TopologyIndex, nodeInSet } from './topology.js';
+import { ViaIndex } from './via.js';
 import type { NodeCapMap, SSHPolicy } from './wire.js';
 
 export interface CompileOptions {
@@ -50,10 +51,9 @@ export class CompiledPolicy {
   readonly #keys: MergeKeys;
   #peerIndex: PeerIndex | undefined;
   #ssh: SshCompiler | undefined;
+  readonly #via: ViaIndex;
   readonly #filters = new Map<number, FilterRule[]>();
-  readonly #viaRules = new Map<NodeInfo, CompiledRule[]>();
   readonly #peers = new Map<number, number[]>();
-  #viaPeers: Map<NodeInfo, Set<NodeInfo>> | undefined;
   #collector: NodeCollector | undefined;
 
   constructor(policy: Policy | null, topology: Topology, opts: CompileOptions = {}) {
@@ -72,6 +72,7 @@ export class CompiledPolicy {
     this.#grants = this.allowAll || !this.#res ? { rules: [], self: [], via: [] } : compileGrants(effective!, this.#res, this.#keys);
     this.#reduction = new ReductionIndex(this.#grants.rules, this.topology);
     this.#self = new SelfRules(this.#grants.self, this.topology);
+    this.#via = new ViaIndex(this.#grants.via, this.topology);
     const prev = opts.previous;
     if (prev && prev.policy === policy && policy !== null && !this.allowAll) {
       const kept = reusableFilters(prev.#reuseInput(), { topology: this.topology, reduction: this.#reduction, hasVia: this.#grants.via.length > 0, keys: this.#keys });
@@ -94,12 +95,6 @@ export class CompiledPolicy {
     return n;
   }
 
-  #via(n: NodeInfo): CompiledRule[] {
-    let l = this.#viaRules.get(n);
-    if (!l) this.#viaRules.set(n, (l = viaRulesFor(n, this.#grants.via)));
-    return l;
-  }
-
   /** The node's packet filter: global rules reduced to it, plus its self and via rules. */
   packetFilterFor(nodeId: number): FilterRule[] {
     const cached = this.#filters.get(nodeId);
@@ -109,7 +104,7 @@ export class CompiledPolicy {
     if (this.allowAll) rules = FILTER_ALLOW_ALL;
     else {
       rules = this.#reduction.reduce(n);
-      const extra = [...this.#self.rulesFor(n), ...this.#via(n).map((r) => r.rule)];
+      const extra = [...this.#self.rulesFor(n), ...this.#via.rulesFor(n).map((r) => r.rule)];
       if (extra.length > 0) {
         const wrap = (rule: FilterRule): CompiledRule => ({ rule, src: IPSet.EMPTY, dst: IPSet.EMPTY, entries: [], capDsts: [] });
         rules = mergeRules([...rules, ...extra].map(wrap), this.#keys).map((r) => r.rule);
@@ -144,29 +139,6 @@ export class CompiledPolicy {
     return this.#peerIndex;
   }
 
-  #viaPeerMap(): Map<NodeInfo, Set<NodeInfo>> {
-    if (this.#viaPeers) return this.#viaPeers;
-    const m = new Map<NodeInfo, Set<NodeInfo>>();
-    const add = (a: NodeInfo, b: NodeInfo) => {
-      if (!m.has(a)) m.set(a, new Set());
-      m.get(a)!.add(b);
-    };
-    if (this.#grants.via.length > 0) {
-      for (const r of this.topology.tagged) {
-        for (const rule of this.#via(r)) {
-          const srcs = new Set<NodeInfo>();
-          this.topology.nodesTouching(rule.src, srcs);
-          for (const s of srcs) {
-            add(r, s);
-            add(s, r);
-          }
-        }
-      }
-    }
-    this.#viaPeers = m;
-    return m;
-  }
-
   /** Ids of the nodes visible to nodeId (either may reach the other), in topology order. */
   peersOf(nodeId: number): number[] {
     const cached = this.#peers.get(nodeId);
@@ -180,7 +152,7 @@ export class CompiledPolicy {
     if (!everyone) {
       everyone = this.#peerIdx().collect(n, c);
       this.#self.peersOf(n, c);
-      for (const v of this.#viaPeerMap().get(n) ?? []) c.add(v.index);
+      for (const v of this.#via.peersOf(n)) c.add(v.index);
     }
     let ids: number[];
     if (everyone) ids = infos.filter((x) => x !== n).map((x) => x.node.id);
@@ -195,34 +167,41 @@ export class CompiledPolicy {
 
   /** The peer's AllowedIPs as the viewer sees them: its addresses plus reachable routes. */
   peerAllowedIPs(viewerId: number, peerId: number): string[] {
-    const viewer = this.#info(viewerId);
     const peer = this.#info(peerId);
     const out = peer.addrs.map((a) => formatPrefix({ family: a.family, value: a.value, bits: a.family === 4 ? 32 : 128 }));
-    const candidates = [...peer.subnetRouteTexts.filter((r) => this.#isPrimary(peer, r)), ...peer.exitRoutes];
-    if (candidates.length === 0) return out;
+    return [...out, ...this.peerRoutes(viewerId, peerId)];
+  }
+
+  /**
+   * The peer's subnet and exit routes in the viewer's AllowedIPs for it (§4.3). A subnet route
+   * is shown on its HA primary when a regular rule lets the viewer use it, or on the router a
+   * via grant steers the viewer to (via.ts). The subnet routes are also the peer's
+   * PrimaryRoutes as this viewer sees them.
+   */
+  peerRoutes(viewerId: number, peerId: number): string[] {
+    const viewer = this.#info(viewerId);
+    const peer = this.#info(peerId);
+    const out: string[] = [];
+    if (peer.subnetRoutes.length === 0 && peer.exitRoutes.length === 0) return out;
     const { asSrc, asDst } = this.allowAll ? { asSrc: [], asDst: [] } : this.#peerIdx().rulesOf(viewer);
-    const viaOnPeer = this.#via(peer).filter((r) => nodeTouchesSet(viewer, r.src));
-    for (const route of candidates) {
+    const regular = (route: string, rs: IPSet) =>
+      this.allowAll ||
+      viewer.subnetRouteTexts.includes(route) ||
+      asSrc.some((r) => ruleCarriesRoute(true, r, rs)) ||
+      asDst.some((r) => ruleCarriesRoute(false, r, rs));
+    for (const route of peer.subnetRouteTexts) {
       const p = parsePrefix(route);
       if (!p) continue;
       const rs = new IPSetBuilder().addPrefix(p).build();
-      const ok =
-        this.allowAll ||
-        viewer.subnetRouteTexts.includes(route) ||
-        asSrc.some((r) => ruleCarriesRoute(true, r, rs)) ||
-        asDst.some((r) => ruleCarriesRoute(false, r, rs)) ||
-        viaOnPeer.some((r) => r.dst.overlapsSet(rs));
-      if (ok) out.push(route);
+      if (regular(route, rs)) {
+        if (this.topology.isPrimary(peer, route)) out.push(route);
+      } else if (this.#via.steer(viewer, route, rs) === peer) out.push(route);
+    }
+    for (const route of peer.exitRoutes) {
+      const p = parsePrefix(route);
+      if (p && (regular(route, new IPSetBuilder().addPrefix(p).build()) || this.#via.exitVia(viewer, peer))) out.push(route);
     }
     return out;
-  }
-
-  /** HA: the lowest node id announcing and approved for a prefix is its primary. */
-  #isPrimary(n: NodeInfo, route: string): boolean {
-    for (const r of this.topology.routers) {
-      if (r.node.id < n.node.id && r.subnetRouteTexts.includes(route)) return false;
-    }
-    return true;
   }
 
   /** Routes the policy's autoApprovers approve for this node (of those it announces). */

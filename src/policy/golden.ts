@@ -33,7 +33,17 @@ export function fixtureFromCapture(text: string): GoldenFixture | null {
   for (const c of Object.values<J>(d.captures ?? {})) {
     for (const p of c.netmap?.Peers ?? []) if ((p.PrimaryRoutes ?? []).length > 0) primaries.add(String(p.Name).split('.')[0] ?? '');
   }
-  const names = Object.keys(topo.nodes ?? {}).sort((a, b) => Number(primaries.has(b)) - Number(primaries.has(a)) || (a < b ? -1 : a > b ? 1 : 0));
+  // Better: SaaS elects the earliest-created router, so order by the captured creation time
+  // when every node's is known.
+  const created = new Map<string, string>();
+  for (const c of Object.values<J>(d.captures ?? {})) {
+    for (const p of [c.netmap?.SelfNode, ...(c.netmap?.Peers ?? [])]) {
+      if (p && typeof p.Created === 'string') created.set(String(p.Name).split('.')[0] ?? '', sortableTime(p.Created));
+    }
+  }
+  const all = Object.keys(topo.nodes ?? {});
+  const byCreated = all.every((n) => created.has(n));
+  const names = all.sort((a, b) => (byCreated ? cmp(created.get(a)!, created.get(b)!) : Number(primaries.has(b)) - Number(primaries.has(a))) || cmp(a, b));
   const topology = {
     users: topo.users ?? [],
     nodes: names.map((name) => {
@@ -53,6 +63,15 @@ export function fixtureFromCapture(text: string): GoldenFixture | null {
     nodes[name] = { filter: nm.PacketFilterRules ?? [], peers, ssh: nm.SSHPolicy?.rules ?? null };
   }
   return { id: d.test_id, policy, topology, nodes };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** RFC 3339 with the fraction padded to nanoseconds, so strings sort as times. */
+function sortableTime(t: string): string {
+  return t.replace(/(\.\d+)?Z$/, (_m, f: string | undefined) => `${(f ?? '.').padEnd(10, '0')}Z`);
 }
 
 function canon(v: unknown): unknown {

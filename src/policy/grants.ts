@@ -75,7 +75,8 @@ export function compileGrants(pol: Policy, res: Resolver, keys: MergeKeys): Comp
     if (!info) srcMemo.set(srcId, (info = sourceInfo(g.src, res)));
     const { resolved, srcSet, wildcard, dangerAll } = info;
     if (g.via.length > 0) {
-      if (g.ip.length === 0 || srcSet.isEmpty()) continue;
+      // kept without `ip` too: an app-only via grant adds no rule but still steers and shows routers
+      if (srcSet.isEmpty()) continue;
       const internet = g.dst.some(isInternet);
       via.push({ via: g.via, srcIPs: srcStrings(resolved, srcSet, [], wildcard, dangerAll, res), src: matcherSrc(srcSet, wildcard, dangerAll, res), dsts: g.dst.filter((d) => !isInternet(d)).map((d) => res.resolve(d)), internet, ip: g.ip });
       continue;

@@ -1,11 +1,11 @@
-// Owns the rules that exist per node rather than globally: autogroup:self (§3.9, cached per
-// user) and via grants (§3.10). Each comes with its matcher sets for peer visibility.
+// Owns the rules that exist per user rather than globally: autogroup:self (§3.9, cached per
+// user), with the same-user peers they make visible. Via grants live in via.ts.
 
 import type { FilterRule, NetPortRange } from '../tailcfg/types.js';
 import { formatAddr, formatPrefix } from './ip.js';
-import { IPSet, IPSetBuilder } from './ipset.js';
-import { type CompiledRule, INTERNET_RANGE_STRINGS, type SelfGrant, type ViaGrant } from './grants.js';
-import { INTERNET, nodesToSet } from './resolve.js';
+import type { IPSet } from './ipset.js';
+import type { SelfGrant } from './grants.js';
+import { nodesToSet } from './resolve.js';
 import { type NodeInfo, type TopologyIndex, nodeInSet } from './topology.js';
 
 const COMPANIONS: Array<[string, string]> = [
@@ -89,40 +89,4 @@ export class SelfRules {
       else for (const m of r.members) out.add(m.index);
     }
   }
-}
-
-/** Via grant rules on a via router: one compiled rule per grant and ip entry. */
-export function viaRulesFor(n: NodeInfo, grants: ViaGrant[]): CompiledRule[] {
-  if (!n.tagged || grants.length === 0) return [];
-  const out: CompiledRule[] = [];
-  for (const g of grants) {
-    if (!g.via.some((t) => n.node.tags.includes(t))) continue;
-    const prefixes: string[] = [];
-    const dstParts: IPSet[] = [];
-    for (const set of g.dsts) {
-      for (const p of set.prefixes()) {
-        const ps = new IPSetBuilder().addPrefix(p).build();
-        if (n.subnetRoutes.some((r) => ps.overlapsPrefix(r))) {
-          prefixes.push(p.bits === (p.family === 4 ? 32 : 128) ? formatAddr(p.family, p.value) : formatPrefix(p));
-          dstParts.push(ps);
-        }
-      }
-    }
-    if (g.internet && n.isExit) {
-      prefixes.push(...INTERNET_RANGE_STRINGS);
-      dstParts.push(INTERNET);
-    }
-    if (prefixes.length === 0) continue;
-    const b = new IPSetBuilder();
-    for (const s of dstParts) b.addSet(s);
-    const dst = b.build();
-    for (const cap of g.ip) {
-      const DstPorts: NetPortRange[] = [];
-      for (const ip of prefixes) for (const p of cap.ports) DstPorts.push({ IP: ip, Ports: { ...p } });
-      const rule: FilterRule = { SrcIPs: g.srcIPs, DstPorts };
-      if (cap.proto) rule.IPProto = cap.proto;
-      out.push({ rule, src: g.src, dst, entries: DstPorts.map(() => dst), capDsts: [] });
-    }
-  }
-  return out;
 }

@@ -1,6 +1,7 @@
 // Owns the topology the policy is compiled against (plain data: users and nodes) and its
 // indexes: by id, by tag, by user, by address (sorted, for range queries), routers and
-// exit nodes. Also the user-token match rules (email first, then name without trailing @).
+// exit nodes, and HA primaries. Also the user-token match rules (email first, then name
+// without trailing @).
 
 import { type Addr, type Prefix, parseAddr, parsePrefix, prefixLast } from './ip.js';
 import { type IPSet, IPSetBuilder } from './ipset.js';
@@ -21,6 +22,13 @@ export interface PolicyNode {
   ipv6: string | null;
   announcedRoutes: string[];
   approvedRoutes: string[];
+  /**
+   * Subnet routes this node is the elected HA primary for (the server's election, which knows
+   * who is online). When no node in the topology has it, the lowest id serving a prefix wins.
+   */
+  primaryRoutes?: string[];
+  /** False when the node is known to be offline (via routers prefer online ones). */
+  online?: boolean;
 }
 
 export interface Topology {
@@ -67,6 +75,8 @@ export class TopologyIndex {
   readonly approvedSubnetRoutes: string[] = [];
   readonly #v4: AddrEntry[] = [];
   readonly #v6: AddrEntry[] = [];
+  /** Primaries come from PolicyNode.primaryRoutes (a server election) rather than lowest id. */
+  readonly elected: boolean;
   readonly #userByEmail = new Map<string, PolicyUser[]>();
   readonly #userByName = new Map<string, PolicyUser[]>();
   #routeSpace: IPSet | undefined;
@@ -77,6 +87,7 @@ export class TopologyIndex {
       if (u.email) push(this.#userByEmail, u.email.toLowerCase(), u);
       push(this.#userByName, u.name.toLowerCase(), u);
     }
+    this.elected = topo.nodes.some((n) => n.primaryRoutes !== undefined);
     const seenRoutes = new Set<string>();
     this.infos = topo.nodes.map((node, index) => {
       const addrs: Addr[] = [];
@@ -134,6 +145,15 @@ export class TopologyIndex {
     if (byEmail && byEmail.length > 0) return byEmail;
     const name = t.endsWith('@') ? t.slice(0, -1) : t;
     return this.#userByName.get(name) ?? this.#userByName.get(t) ?? [];
+  }
+
+  /** HA: whether n is the primary for one of its subnet routes (elected, else lowest id). */
+  isPrimary(n: NodeInfo, route: string): boolean {
+    if (this.elected) return n.node.primaryRoutes?.includes(route) ?? false;
+    for (const r of this.routers) {
+      if (r.node.id < n.node.id && r.subnetRouteTexts.includes(route)) return false;
+    }
+    return true;
   }
 
   /** Nodes with an address in the set (binary search per range). */
