@@ -4,6 +4,7 @@
 
 import type { FilterRule } from '../tailcfg/types.js';
 import { autoApproveRoutes } from './approve.js';
+import { checkTailnetDomains } from './domains.js';
 import { type CompiledGrants, type CompiledRule, MergeKeys, compileGrants, mergeRules } from './grants.js';
 import { formatPrefix, parsePrefix } from './ip.js';
 import { IPSet, IPSetBuilder } from './ipset.js';
@@ -27,6 +28,11 @@ export interface CompileOptions {
    * nodes the topology change cannot affect are carried over instead of recomputed.
    */
   previous?: CompiledPolicy;
+  /**
+   * The domains that belong to the tailnet. When given, `user:*@<domain>` selectors and SSH
+   * `localpart:*@<domain>` users naming another domain are refused (domains.ts).
+   */
+  tailnetDomains?: readonly string[];
 }
 
 export const FILTER_ALLOW_ALL: FilterRule[] = [{ SrcIPs: ['*'], DstPorts: [{ IP: '*', Ports: { First: 0, Last: 65535 } }] }];
@@ -57,6 +63,7 @@ export class CompiledPolicy {
   #collector: NodeCollector | undefined;
 
   constructor(policy: Policy | null, topology: Topology, opts: CompileOptions = {}) {
+    if (policy && opts.tailnetDomains) checkTailnetDomains(policy, opts.tailnetDomains);
     this.policy = policy;
     this.topology = new TopologyIndex(topology);
     this.#serverUrl = opts.serverUrl ?? '';

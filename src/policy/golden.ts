@@ -13,6 +13,8 @@ export interface GoldenFixture {
   id: string;
   policy: string;
   topology: { users: unknown[]; nodes: unknown[] };
+  /** The captured tailnet's domains (from its owner's login, e.g. odin@example.com). */
+  tailnetDomains?: string[];
   /** Expected error message (a substring of ours), when SaaS rejected the policy. */
   error?: string;
   nodes?: Record<string, { filter: unknown[]; peers: Record<string, string[]>; ssh: unknown[] | null }>;
@@ -51,9 +53,9 @@ export function fixtureFromCapture(text: string): GoldenFixture | null {
       return { name, ...(n.user ? { user: n.user } : {}), tags: n.tags ?? [], ipv4: n.ipv4, ipv6: n.ipv6, announced_routes: n.routable_ips ?? [], approved_routes: n.approved_routes ?? [] };
     }),
   };
-  if (d.error || input.api_response_code !== 200) {
-    return { id: d.test_id, policy, topology, error: String(input.api_response_body?.message ?? '') };
-  }
+  const owner = typeof d.tailnet === 'string' ? d.tailnet : '';
+  const base = { id: String(d.test_id), policy, topology, ...(owner.includes('@') ? { tailnetDomains: [owner.slice(owner.lastIndexOf('@') + 1)] } : {}) };
+  if (d.error || input.api_response_code !== 200) return { ...base, error: String(input.api_response_body?.message ?? '') };
   const nodes: NonNullable<GoldenFixture['nodes']> = {};
   for (const [name, c] of Object.entries<J>(d.captures ?? {})) {
     const nm = c.netmap;
@@ -62,7 +64,7 @@ export function fixtureFromCapture(text: string): GoldenFixture | null {
     for (const p of nm.Peers ?? []) peers[String(p.Name).split('.')[0]!] = p.AllowedIPs ?? [];
     nodes[name] = { filter: nm.PacketFilterRules ?? [], peers, ssh: nm.SSHPolicy?.rules ?? null };
   }
-  return { id: d.test_id, policy, topology, nodes };
+  return { ...base, nodes };
 }
 
 function cmp(a: string, b: string): number {
@@ -108,9 +110,10 @@ export function checkFixture(f: GoldenFixture, aspects: ReadonlySet<Mismatch['wh
   let topology: Topology = topologyFromJson(f.topology);
   try {
     const policy = parsePolicy(f.policy);
-    const first = compilePolicy(policy, topology);
+    const domains = f.tailnetDomains ? { tailnetDomains: f.tailnetDomains } : {};
+    const first = compilePolicy(policy, topology, domains);
     topology = { users: topology.users, nodes: topology.nodes.map((n) => ({ ...n, approvedRoutes: [...new Set([...n.approvedRoutes, ...first.autoApprove(n).routes])] })) };
-    compiled = compilePolicy(policy, topology, { serverUrl: 'https://x' });
+    compiled = compilePolicy(policy, topology, { serverUrl: 'https://x', ...domains });
     const failures = compiled.runTests();
     if (failures.length > 0) throw new PolicyError('ERR_POLICY_TESTS_FAILED', `test(s) failed\n${failures.map((x) => x.message).join('\n')}`);
   } catch (e) {

@@ -2,6 +2,7 @@
 // nodeAttrs and tests (the ACL test entries), with Tailscale's/headscale's error texts.
 
 import { parseIPOrPrefix, parsePrefix } from './ip.js';
+import { IPSet } from './ipset.js';
 import type { Alias, NodeAttr, Policy, PolicyTest } from './model.js';
 import { type AliasFn, type Obj, type Reader } from './reader.js';
 
@@ -111,13 +112,25 @@ export function readAutoApprovers(r: Reader, v: unknown, pol: Policy, alias: Ali
   pol.autoApprovers.exitNode = approvers(f.get('exitNode'), f.obj, r.keyOf(f.obj, 'exitNode'));
 }
 
+/** Addresses an IP pool may not use: the Quad100 service address and the ChromeOS VM range. */
+const RESERVED_V4 = [IPSet.of('100.100.100.100/32'), IPSet.of('100.115.92.0/23')];
+
 export function readNodeAttr(r: Reader, v: unknown, i: number, alias: AliasFn): NodeAttr | null {
   const f = r.fields(v, ['target', 'attr', 'ipPool'], `nodeAttrs[${i}]`);
   if (!f) return null;
-  if (f.has('ipPool')) r.err('ERR_POLICY_INVALID', 'nodeAttrs ipPool requires the IP allocator (https://github.com/juanfont/headscale/issues/2912)', f.obj, r.keyOf(f.obj, 'ipPool'));
+  if (f.has('ipPool')) {
+    r.err('ERR_POLICY_INVALID', 'nodeAttrs ipPool requires the IP allocator (https://github.com/juanfont/headscale/issues/2912)', f.obj, r.keyOf(f.obj, 'ipPool'));
+    const pools = f.get('ipPool');
+    if (Array.isArray(pools)) {
+      pools.forEach((t, j) => {
+        const p = typeof t === 'string' ? parsePrefix(t) : null;
+        if (p && RESERVED_V4.some((x) => x.overlapsPrefix(p))) r.err('ERR_POLICY_INVALID', `IPPool(${t as string}): network within reserved range`, pools, j);
+      });
+    }
+  }
   const tRaw = f.get('target');
   const target = r.strings(tRaw, f.obj, r.keyOf(f.obj, 'target'), 'target').flatMap((s, j) => {
-    const a = alias(s, tRaw, j);
+    const a = alias(s, tRaw, j, 'node-attr');
     if (!a) return [];
     if (a.kind === 'autogroup' && a.name !== 'member' && a.name !== 'tagged') {
       r.err('ERR_POLICY_INVALID', `nodeAttrs target does not support this autogroup: ${JSON.stringify(a.text)}`, tRaw, j);

@@ -90,7 +90,8 @@ function validateReferences(r: Reader, pol: Policy, refs: Ref[]): void {
     let msg: string | null = null;
     if (a.kind === 'tag' && !pol.tagOwners.has(a.text)) msg = `tag not found: ${JSON.stringify(a.text)}`;
     else if (a.kind === 'group' && !pol.groups.has(a.text)) msg = `group not defined in policy: ${JSON.stringify(a.text)}`;
-    else if (a.kind === 'host' && !pol.hosts.has(a.text)) msg = `host not defined in policy: ${JSON.stringify(a.text)}`;
+    // a nodeAttrs target that is neither a known host nor an address: SaaS's wording
+    else if (a.kind === 'host' && !pol.hosts.has(a.text)) msg = ref.ctx === 'node-attr' ? `${JSON.stringify(a.text)}: invalid address` : `host not defined in policy: ${JSON.stringify(a.text)}`;
     if (msg === null) continue;
     if (ref.ctx === 'acl-src') msg = `src=${msg}`;
     else if (ref.ctx === 'acl-dst') msg = `dst=${JSON.stringify(ref.raw.trim())}: ${msg}`;

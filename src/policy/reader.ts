@@ -8,7 +8,7 @@ import type { Alias } from './model.js';
 export type Obj = Record<string, unknown>;
 
 /** Where an alias was written, for the wording of undefined-reference errors. */
-export type RefCtx = 'acl-src' | 'acl-dst' | 'plain';
+export type RefCtx = 'acl-src' | 'acl-dst' | 'node-attr' | 'plain';
 
 /** Parse an alias written at container[key], recording it for reference checks. */
 export type AliasFn = (raw: string, container: unknown, key: string | number, ctx?: RefCtx) => Alias | null;
