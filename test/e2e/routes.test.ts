@@ -1,8 +1,8 @@
 // Subnet routers and HA failover with real clients, on test hosts in network namespaces we
 // create: two routers linked to a private "LAN" namespace serving HTTP. The client sits in the
-// root namespace and talks into the tailnet through its SOCKS5 proxy. (An exit-node case with an
-// "outside" namespace is not here yet: the exit node receives the client as an option, but
-// traffic through it in userspace mode did not get through in our first attempt.)
+// root namespace and talks into the tailnet through its SOCKS5 proxy. Exit nodes have their own
+// test, exit-node.test.ts (the exit node's directly attached LANs are not part of what it exits
+// to, so its "internet" sits one hop further; see the header there).
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
