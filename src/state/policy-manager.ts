@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import type { Store } from '../store/index.js';
 import { SwitchboardError, describeError } from '../lib/errors.js';
 import { compilePolicy, parsePolicy, tagsNotOwned, type CompiledPolicy, type Policy, type Topology } from '../policy/index.js';
-import { announcedRoutes } from '../domain/routes.js';
+import { EXIT_V4, EXIT_V6, announcedRoutes, servedRoutes } from '../domain/routes.js';
 import type { ChangeBus } from './change-bus.js';
 import type { NodeService } from './nodes.js';
 import type { UserService } from './users.js';
@@ -40,10 +40,11 @@ export class PolicyManager {
     this.#changes = changes;
     this.#opts = opts;
     changes.subscribe((c) => {
-      if (c.type !== 'node-online' && c.type !== 'node-patched' && c.type !== 'policy-changed' && this.#compiled) {
-        this.#previous = this.#compiled;
-        this.#compiled = undefined;
-      }
+      if (!this.#compiled || c.type === 'node-patched' || c.type === 'policy-changed') return;
+      // a router coming or going can move via-steered routes (via grants prefer online routers)
+      if (c.type === 'node-online' && !this.#isRouter(c.nodeId)) return;
+      this.#previous = this.#compiled;
+      this.#compiled = undefined;
     });
   }
 
@@ -119,10 +120,16 @@ export class PolicyManager {
     return this.#compiled;
   }
 
+  #isRouter(nodeId: number): boolean {
+    const n = this.#nodes.get(nodeId);
+    return !!n && servedRoutes(n.approvedRoutes, announcedRoutes(n.hostinfo)).some((r) => r !== EXIT_V4 && r !== EXIT_V6);
+  }
+
   /**
-   * Users and nodes as the policy sees them. For compiling, a node's approved subnet routes are
-   * the ones it is primary for now (HA election), so the router that actually carries a prefix
-   * is the one whose filter lets it through; `asStored` gives the admin's approvals instead.
+   * Users and nodes as the policy sees them: every router's approved routes (all HA members
+   * get the filter rules for them, as in SaaS), with the HA election's primaries and who is
+   * online, so AllowedIPs and PrimaryRoutes show each route on the router that carries it for
+   * that viewer (the primary, or a via grant's router). `asStored` leaves the election out.
    */
   topology(asStored = false): Topology {
     return {
@@ -135,7 +142,8 @@ export class PolicyManager {
         ipv4: n.ipv4,
         ipv6: n.ipv6,
         announcedRoutes: announcedRoutes(n.hostinfo),
-        approvedRoutes: asStored || !this.#routes ? n.approvedRoutes : [...this.#routes.primaryRoutes(n.id), ...this.#routes.exitRoutes(n)],
+        approvedRoutes: n.approvedRoutes,
+        ...(asStored || !this.#routes ? {} : { primaryRoutes: this.#routes.primaryRoutes(n.id), online: this.#nodes.isOnline(n.id) }),
       })),
     };
   }
