@@ -2,19 +2,17 @@
 // per-viewer deltas the batcher sends after. Peer entries come from the WireCache, so a node's
 // JSON is encoded once per version however many peers receive it. The access policy decides
 // which peers each node sees, its packet filter, SSH policy and extra capabilities; without a
-// policy every node sees every other and the filter allows everything. With a policy, a
-// router's AllowedIPs and PrimaryRoutes are per viewer (only the routes the viewer may use, on
-// the router that carries them for it — HA primary or via router); each viewer's last-sent
-// routes are kept so a recompile that moves a route reaches it as PeersChanged.
+// policy every node sees every other and the filter allows everything. With a policy, a peer's
+// routes and addresses can differ per viewer (peer-shape.ts); such entries are encoded for
+// that viewer alone.
 
 import type { State } from '../state/index.js';
-import type { CompiledPolicy } from '../policy/index.js';
-import { EXIT_V4, EXIT_V6 } from '../domain/routes.js';
 import type { Node as DomainNode } from '../domain/node.js';
 import type { DERPMap, DNSConfig, PeerChange } from '../tailcfg/types.js';
 import { userProfile, ownerId } from '../state/identity.js';
 import { WireCache, toSelfNode, toWireNode, type WireContext } from './node-wire.js';
 import { answerFor, type PolicyAnswer, type ViewerView } from './viewer-view.js';
+import { SentShapes, applySelfShape, applyShape, peerShape, sharedFits } from './peer-shape.js';
 
 export { ALLOW_ALL_FILTER } from './viewer-view.js';
 
@@ -45,8 +43,7 @@ export class Mapper {
   readonly #cache = new WireCache();
   readonly #ctx: WireContext;
   readonly #views = new Map<number, ViewerView>();
-  /** Per viewer: the compile its routes were last checked against, and each router peer's routes sent. */
-  readonly #sentRoutes = new Map<number, { compiled: CompiledPolicy | null; routes: Map<number, string> }>();
+  readonly #shapes = new SentShapes();
 
   constructor(state: State, opts: MapperOptions) {
     this.#state = state;
@@ -66,7 +63,7 @@ export class Mapper {
   /** The node has no stream left: its view is rebuilt by the next full map. */
   forgetViewer(id: number): void {
     this.#views.delete(id);
-    this.#sentRoutes.delete(id);
+    this.#shapes.forget(id);
   }
 
   #answer(nodeId: number): PolicyAnswer {
@@ -76,63 +73,19 @@ export class Mapper {
   #selfJson(id: number, answer: PolicyAnswer): string | undefined {
     const node = this.#state.nodes.get(id);
     if (!node) return undefined;
-    const self = toSelfNode(node, this.#ctx);
+    const self = applySelfShape(toSelfNode(node, this.#ctx), this.#state.policy.compiled(), id);
     self.CapMap = { ...this.#opts.capMap, ...answer.capMap };
     return JSON.stringify(self);
   }
 
-  /** The peer's routes as the policy shows them to the viewer: subnet routes sorted, then exit. */
-  #policyRoutes(compiled: CompiledPolicy, viewerId: number, peerId: number): string[] {
-    if (!compiled.topology.byId.has(viewerId) || !compiled.topology.byId.has(peerId)) return [];
-    const routes = compiled.peerRoutes(viewerId, peerId);
-    const exit = [EXIT_V4, EXIT_V6].filter((r) => routes.includes(r));
-    return [...routes.filter((r) => r !== EXIT_V4 && r !== EXIT_V6).sort(), ...exit];
-  }
-
-  /** A peer as this viewer sees it: shared JSON, unless the policy shows it other routes. */
+  /** A peer as this viewer sees it: shared JSON, unless the policy shapes it for this viewer. */
   #peerJson(viewerId: number, peer: DomainNode): string {
     const shared = this.#cache.json(peer, this.#ctx);
     const compiled = this.#state.policy.compiled();
     if (!compiled) return shared;
-    const routes = this.#policyRoutes(compiled, viewerId, peer.id);
-    this.#sent(viewerId, compiled).routes.set(peer.id, routes.join(','));
-    const global = this.#ctx.routesOf(peer);
-    if (routes.join(',') === [...global.primary, ...global.exit].join(',')) return shared;
-    const wire = toWireNode(peer, this.#ctx);
-    wire.AllowedIPs = [...wire.Addresses, ...routes];
-    const primary = routes.filter((r) => r !== EXIT_V4 && r !== EXIT_V6);
-    if (primary.length > 0) wire.PrimaryRoutes = primary;
-    else delete wire.PrimaryRoutes;
-    return JSON.stringify(wire);
-  }
-
-  #sent(viewerId: number, compiled: CompiledPolicy | null): { compiled: CompiledPolicy | null; routes: Map<number, string> } {
-    let e = this.#sentRoutes.get(viewerId);
-    if (!e) this.#sentRoutes.set(viewerId, (e = { compiled, routes: new Map() }));
-    return e;
-  }
-
-  /**
-   * Visible peers whose routes for this viewer moved since the last compile it was sent (a
-   * policy edit, a via router going offline): only routers, and peers that had routes, are
-   * looked at, so this costs O(routers) per viewer and happens once per recompile.
-   */
-  #movedRoutes(viewerId: number, answer: PolicyAnswer, skip: ReadonlySet<number>): number[] {
-    const compiled = this.#state.policy.compiled();
-    const sent = this.#sent(viewerId, compiled);
-    if (sent.compiled === compiled) return [];
-    sent.compiled = compiled;
-    const ids = new Set<number>();
-    for (const [id, r] of sent.routes) if (r !== '') ids.add(id);
-    if (compiled) for (const n of [...compiled.topology.routers, ...compiled.topology.exitNodes]) ids.add(n.node.id);
-    const out: number[] = [];
-    for (const id of ids) {
-      if (skip.has(id) || !this.#visible(answer, viewerId, id) || !this.#state.nodes.get(id)) continue;
-      const now = compiled ? this.#policyRoutes(compiled, viewerId, id).join(',') : undefined;
-      if (now !== sent.routes.get(id)) out.push(id);
-    }
-    if (!compiled) sent.routes.clear();
-    return out;
+    const shape = peerShape(compiled, viewerId, peer.id);
+    this.#shapes.record(viewerId, compiled, peer.id, shape);
+    return sharedFits(shape, this.#ctx.routesOf(peer)) ? shared : JSON.stringify(applyShape(toWireNode(peer, this.#ctx), shape));
   }
 
   #visible(answer: PolicyAnswer, viewerId: number, id: number): boolean {
@@ -154,7 +107,7 @@ export class Mapper {
   fullMap(selfId: number): string | undefined {
     const self = this.#state.nodes.get(selfId);
     const answer = this.#answer(selfId);
-    this.#sentRoutes.delete(selfId);
+    this.#shapes.reset(selfId, this.#state.policy.compiled());
     const selfJson = this.#selfJson(selfId, answer);
     if (!self || !selfJson) return undefined;
     const peers: string[] = [];
@@ -167,7 +120,6 @@ export class Mapper {
     const filterJson = JSON.stringify(answer.filter);
     const sshJson = answer.ssh === undefined ? '' : JSON.stringify(answer.ssh);
     this.#views.set(selfId, { peers: answer.peers, filterJson, sshJson });
-    this.#sent(selfId, null).compiled = this.#state.policy.compiled();
     const parts = [
       `"Node":${selfJson}`,
       `"DERPMap":${JSON.stringify(this.#opts.derpMap())}`,
@@ -207,7 +159,10 @@ export class Mapper {
       for (const id of before) if (!now.has(id)) removed.push(id);
     }
 
-    changed.push(...this.#movedRoutes(viewerId, answer, new Set([...changed, ...removed])));
+    // a recompile can reshape peers that are otherwise unchanged (a route moved, disable-ipv4)
+    const listed = new Set([...changed, ...removed]);
+    const visible = (id: number) => !listed.has(id) && this.#visible(answer, viewerId, id) && this.#state.nodes.get(id) !== undefined;
+    changed.push(...this.#shapes.moved(viewerId, this.#state.policy.compiled(), visible));
     const users: number[] = [...set.users];
     const peerJson: string[] = [];
     for (const id of changed) {

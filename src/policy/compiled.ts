@@ -60,6 +60,7 @@ export class CompiledPolicy {
   readonly #via: ViaIndex;
   readonly #filters = new Map<number, FilterRule[]>();
   readonly #peers = new Map<number, number[]>();
+  #noV4: Set<number> | undefined;
   #collector: NodeCollector | undefined;
 
   constructor(policy: Policy | null, topology: Topology, opts: CompileOptions = {}) {
@@ -141,6 +142,22 @@ export class CompiledPolicy {
     return out;
   }
 
+  /**
+   * Nodes with the `disable-ipv4` attribute. SaaS leaves such a node's IPv4 address out of its
+   * own map and its peers' maps, and leaves every peer's IPv4 address out of its map.
+   */
+  ipv4DisabledNodes(): ReadonlySet<number> {
+    if (this.#noV4) return this.#noV4;
+    const out = new Set<number>();
+    for (const na of this.policy?.nodeAttrs ?? []) {
+      if (!na.attr.includes('disable-ipv4') || !this.#res) continue;
+      const set = this.#res.resolveAll(na.target);
+      for (const n of this.topology.infos) if (nodeInSet(n, set)) out.add(n.node.id);
+    }
+    this.#noV4 = out;
+    return out;
+  }
+
   #peerIdx(): PeerIndex {
     this.#peerIndex ??= new PeerIndex(this.#grants.rules, this.topology);
     return this.#peerIndex;
@@ -175,7 +192,9 @@ export class CompiledPolicy {
   /** The peer's AllowedIPs as the viewer sees them: its addresses plus reachable routes. */
   peerAllowedIPs(viewerId: number, peerId: number): string[] {
     const peer = this.#info(peerId);
-    const out = peer.addrs.map((a) => formatPrefix({ family: a.family, value: a.value, bits: a.family === 4 ? 32 : 128 }));
+    const noV4 = this.ipv4DisabledNodes();
+    const addrs = noV4.has(viewerId) || noV4.has(peerId) ? peer.addrs.filter((a) => a.family === 6) : peer.addrs;
+    const out = addrs.map((a) => formatPrefix({ family: a.family, value: a.value, bits: a.family === 4 ? 32 : 128 }));
     return [...out, ...this.peerRoutes(viewerId, peerId)];
   }
 

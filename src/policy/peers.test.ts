@@ -75,3 +75,13 @@ test('capMapFor: nodeAttrs targets and randomizeClientPort', () => {
   assert.deepEqual(c.capMapFor(ids.router), { 'randomize-client-port': null });
   assert.deepEqual(compilePolicy(null, TOPO).capMapFor(ids.bob), {});
 });
+
+test('disable-ipv4: the node and everyone it sees lose the IPv4 address in AllowedIPs; routes stay', () => {
+  const c = compile('"acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"]}], "nodeAttrs": [{"target": ["tag:router"], "attr": ["disable-ipv4"]}]');
+  assert.deepEqual([...c.ipv4DisabledNodes()], [ids.router]);
+  assert.deepEqual(c.peerAllowedIPs(ids.laptop, ids.router), ['fd7a:115c:a1e0::5/128', '10.0.0.0/24']);
+  assert.deepEqual(c.peerAllowedIPs(ids.router, ids.laptop), ['fd7a:115c:a1e0::1/128']);
+  assert.deepEqual(c.peerAllowedIPs(ids.laptop, ids.bob), ['100.64.0.3/32', 'fd7a:115c:a1e0::3/128'], 'others keep theirs');
+  const plain = compile('"acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"]}]');
+  assert.deepEqual(c.packetFilterFor(ids.router), plain.packetFilterFor(ids.router), 'filters are unchanged');
+});

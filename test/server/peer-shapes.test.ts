@@ -1,6 +1,7 @@
-// Via grants through the map: the same LAN served by two routers, each client steered to the
-// router its via grant names — that router's AllowedIPs and PrimaryRoutes carry the LAN for that
-// client only. A policy edit that moves the route reaches connected clients as PeersChanged.
+// Peer entries shaped per viewer by the policy. Via grants: the same LAN served by two
+// routers, each client steered to the router its via grant names — that router's AllowedIPs and
+// PrimaryRoutes carry the LAN for that client only. disable-ipv4: the node's IPv4 address leaves
+// its own and its peers' maps. Policy edits that reshape a peer reach clients as deltas.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,14 +13,15 @@ import type { MapResponse, Node } from '../../src/tailcfg/types.js';
 
 const LAN = '10.44.0.0/16';
 
-function policy(bViaRouterY: boolean): string {
+function policy(bViaRouterY: boolean, noV4: string[] = []): string {
   const grants: object[] = [
     { src: ['tag:a', 'tag:b', 'tag:rx', 'tag:ry'], dst: ['tag:a', 'tag:b', 'tag:rx', 'tag:ry'], ip: ['*'] },
     { src: ['tag:a'], dst: [LAN], ip: ['*'], via: ['tag:rx'] },
     bViaRouterY ? { src: ['tag:b'], dst: [LAN], ip: ['*'], via: ['tag:ry'] } : { src: ['tag:b'], dst: [LAN], ip: ['*'] },
   ];
   const owners = ['tag:a', 'tag:b', 'tag:rx', 'tag:ry'].map((t) => [t, ['alice@']]);
-  return JSON.stringify({ tagOwners: Object.fromEntries(owners), grants });
+  const nodeAttrs = noV4.length > 0 ? [{ target: noV4, attr: ['disable-ipv4'] }] : [];
+  return JSON.stringify({ tagOwners: Object.fromEntries(owners), grants, nodeAttrs });
 }
 
 function peer(m: MapResponse, id: number): Node | undefined {
@@ -32,8 +34,8 @@ test('via grants steer each viewer to its own router for the same LAN', async ()
   try {
     await s.cli('users', 'create', 'alice', '-e', 'alice@example.com');
     const file = path.join(s.dir, 'policy.json');
-    const setPolicy = async (bVia: boolean) => {
-      fs.writeFileSync(file, policy(bVia));
+    const setPolicy = async (bVia: boolean, noV4: string[] = []) => {
+      fs.writeFileSync(file, policy(bVia, noV4));
       const r = await s.cli('policy', 'set', '-f', file);
       assert.equal(r.code, 0, r.stderr);
     };
@@ -72,6 +74,16 @@ test('via grants steer each viewer to its own router for the same LAN', async ()
     assert.deepEqual(peer(moved, rx.id)!.PrimaryRoutes, [LAN]);
     assert.ok(!peer(moved, ry.id)!.AllowedIPs.includes(LAN));
     assert.equal(peer(moved, ry.id)!.PrimaryRoutes, undefined);
+
+    // disable-ipv4 on client-a: its own map, and how the others see it, lose the IPv4 address.
+    const v4 = (n: Node) => n.Addresses.filter((x) => !x.includes(':'));
+    await setPolicy(false, ['tag:a']);
+    const self = await a.m.until((m) => m.Node !== undefined && v4(m.Node).length === 0);
+    assert.equal(self.Node!.Addresses.length, 1);
+    assert.equal(v4(peer(self, rx.id)!).length, 0, 'nor does it see its peers\' IPv4 addresses');
+    assert.deepEqual(peer(self, rx.id)!.AllowedIPs.filter((x) => !x.includes(':')), [LAN], 'routes stay');
+    const bView = await b.m.until((m) => peer(m, a.id) !== undefined && v4(peer(m, a.id)!).length === 0);
+    assert.ok(!peer(bView, a.id)!.AllowedIPs.some((x) => x.startsWith('100.')));
   } finally {
     for (const c of closers) c();
     await s.close();
