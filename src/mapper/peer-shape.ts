@@ -78,8 +78,12 @@ export class SentShapes {
     this.#byViewer.delete(viewerId);
   }
 
+  /** Only non-default shapes are kept (a plain peer's is ''), so this stays O(routers) per viewer. */
   record(viewerId: number, compiled: CompiledPolicy, peerId: number, shape: PeerShape): void {
-    this.#entry(viewerId, compiled).shapes.set(peerId, keyOf(shape));
+    const key = keyOf(shape);
+    const shapes = this.#entry(viewerId, compiled).shapes;
+    if (key === '') shapes.delete(peerId);
+    else shapes.set(peerId, key);
   }
 
   /**
@@ -93,7 +97,7 @@ export class SentShapes {
     if (prev === compiled) return [];
     e.compiled = compiled;
     const ids = new Set<number>();
-    for (const [id, k] of e.shapes) if (k !== '') ids.add(id);
+    for (const id of e.shapes.keys()) ids.add(id);
     const selfFlipped = (prev?.ipv4DisabledNodes().has(viewerId) ?? false) !== (compiled?.ipv4DisabledNodes().has(viewerId) ?? false);
     for (const c of [prev, compiled]) {
       if (!c) continue;
