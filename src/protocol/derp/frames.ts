@@ -54,9 +54,10 @@ export const PeerGoneReason = {
 export const DISCO_MAGIC = Buffer.from('TS💬', 'utf8');
 const DISCO_MIN_LEN = DISCO_MAGIC.length + KEY_LEN + NONCE_LEN;
 
-export function looksLikeDisco(packet: Uint8Array): boolean {
-  if (packet.length < DISCO_MIN_LEN) return false;
-  for (let i = 0; i < DISCO_MAGIC.length; i++) if (packet[i] !== DISCO_MAGIC[i]) return false;
+/** Whether the packet starting at `offset` of `buf` (to its end) is a disco packet. */
+export function looksLikeDisco(buf: Uint8Array, offset = 0): boolean {
+  if (buf.length - offset < DISCO_MIN_LEN) return false;
+  for (let i = 0; i < DISCO_MAGIC.length; i++) if (buf[offset + i] !== DISCO_MAGIC[i]) return false;
   return true;
 }
 

@@ -174,3 +174,47 @@ test('a handler can pause the reader mid-chunk', () => {
   reader.resume();
   assert.equal(frames.length, 3);
 });
+
+test('bytes pushed from inside a frame handler come after the rest of the current chunk', () => {
+  const frames: DerpFrame[] = [];
+  const ping = (i: number) => encodeFrame(FrameType.Ping, Buffer.alloc(8, i));
+  let pushedInside = false;
+  const reader: FrameReader = new FrameReader({
+    onFrame: (f) => {
+      frames.push(f);
+      if (!pushedInside) {
+        pushedInside = true;
+        reader.push(Buffer.concat([ping(3), ping(4).subarray(0, 7)])); // ends inside a frame
+      }
+    },
+    onError: () => assert.fail('no error expected'),
+  });
+  // Chunk 1 starts a frame that chunk 2 completes; chunk 2 then holds frames 1 and 2.
+  const first = ping(0);
+  reader.push(first.subarray(0, 6));
+  reader.push(Buffer.concat([first.subarray(6), ping(1), ping(2)]));
+  reader.push(ping(4).subarray(7));
+  assert.deepEqual(
+    frames.map((f) => f.payload[0]),
+    [0, 1, 2, 3, 4],
+  );
+});
+
+test('a frame split across chunks at every offset still comes out whole, with its neighbours', () => {
+  const stream = Buffer.concat([sendPacketFrame(crypto.randomBytes(32), crypto.randomBytes(100)), keepAliveFrame(), sendPacketFrame(crypto.randomBytes(32), crypto.randomBytes(50))]);
+  for (let cut = 1; cut < stream.length; cut++) {
+    const { reader, frames, errors } = collect();
+    reader.push(stream.subarray(0, cut));
+    reader.push(stream.subarray(cut));
+    assert.deepEqual(errors, []);
+    assert.deepEqual(
+      frames.map((f) => [f.type, f.payload.length]),
+      [
+        [FrameType.SendPacket, 132],
+        [FrameType.KeepAlive, 0],
+        [FrameType.SendPacket, 82],
+      ],
+      `cut at ${cut}`,
+    );
+  }
+});

@@ -13,7 +13,7 @@ import { ByteQueue } from '../../lib/byte-queue.js';
 
 export interface DerpFrame {
   type: number;
-  /** A private copy: safe to keep after the handler returns. */
+  /** Safe to keep after the handler returns: a view of a stream chunk (never reused) or a copy. */
   payload: Buffer;
 }
 
@@ -34,6 +34,8 @@ export class FrameReader {
   #maxPayload: number;
   #paused = false;
   #draining = false;
+  #inPush = false;
+  #deferred: Buffer[] = [];
   #eof = false;
   readonly #onFrame: (frame: DerpFrame) => void;
   readonly #onError: (err: DerpError) => void;
@@ -60,13 +62,70 @@ export class FrameReader {
 
   /**
    * Adds bytes from the stream and delivers every frame they complete. The chunk is kept by
-   * reference until consumed (stream chunks are never reused), payloads are copied out.
+   * reference until consumed and payloads are views into it where a frame lies within one
+   * chunk (stream chunks are never reused, so they stay valid), copies where it spans chunks.
    */
   push(chunk: Uint8Array): void {
     if (this.#state === 'failed' || this.#state === 'ended' || this.#eof) return;
     if (chunk.length === 0) return;
-    this.#queue.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.#inPush) {
+      this.#deferred.push(buf); // pushed from a frame handler: goes after the rest of this chunk
+      return;
+    }
+    if (this.#draining) {
+      this.#queue.push(buf); // pushed from a handler during resume(): that loop goes on with it
+      return;
+    }
+    this.#inPush = true;
+    try {
+      let rest = buf;
+      // A frame already begun gets exactly the bytes it lacks, so the rest can be scanned in place.
+      while (rest.length > 0 && !this.#paused && (this.#state === 'payload' || (this.#state === 'header' && this.#queue.length > 0))) {
+        const need = (this.#state === 'header' ? FRAME_HEADER_LEN : this.#length) - this.#queue.length;
+        if (need <= 0 || rest.length < need) break;
+        this.#queue.push(rest.subarray(0, need));
+        rest = rest.subarray(need);
+        this.#drain();
+      }
+      if (rest.length > 0 && this.#state === 'header' && this.#queue.length === 0 && !this.#paused) rest = rest.subarray(this.#scan(rest));
+      if (this.#stopped()) return;
+      if (rest.length > 0) this.#queue.push(rest);
+      for (const d of this.#deferred) this.#queue.push(d);
+      this.#deferred = [];
+    } finally {
+      this.#inPush = false;
+    }
     this.#drain();
+  }
+
+  /**
+   * The fast path, for bytes starting on a frame boundary with nothing buffered: delivers the
+   * whole frames straight from `buf` (no queue bookkeeping) and returns how many bytes it used.
+   * Stops at a partial frame, a pause, a failure or anything but the "header" state.
+   */
+  #scan(buf: Buffer): number {
+    let at = 0;
+    this.#draining = true; // a resume() from a handler must not run ahead of this chunk
+    try {
+      while (this.#state === 'header' && !this.#paused && buf.length - at >= FRAME_HEADER_LEN) {
+        const type = buf[at]!;
+        const length = buf.readUInt32BE(at + 1);
+        if (length > this.#maxPayload) return at; // the slow path reports it
+        if (buf.length - at - FRAME_HEADER_LEN < length) return at;
+        const payload = buf.subarray(at + FRAME_HEADER_LEN, at + FRAME_HEADER_LEN + length);
+        at += FRAME_HEADER_LEN + length;
+        try {
+          this.#onFrame({ type, payload });
+        } catch (err) {
+          this.#fail(err instanceof DerpError ? err : new DerpError('ERR_DERP_BAD_FRAME', `frame handler failed: ${String(err)}`, { cause: err }));
+          return buf.length;
+        }
+      }
+      return at;
+    } finally {
+      this.#draining = false;
+    }
   }
 
   /** The stream ended. Reports ERR_DERP_TRUNCATED when it ended inside a frame. */
@@ -149,6 +208,11 @@ export class FrameReader {
     return this.#state === 'header';
   }
 
+  /** In a terminal state (a frame handler may have failed or ended the reader). */
+  #stopped(): boolean {
+    return this.#state === 'failed' || this.#state === 'ended';
+  }
+
   /** Whether the current state has enough bytes to make progress. */
   #hasWholeStep(): boolean {
     return this.#state === 'header' ? this.#queue.length >= FRAME_HEADER_LEN : this.#queue.length >= this.#length;
@@ -167,6 +231,7 @@ export class FrameReader {
   #fail(err: DerpError): void {
     this.#state = 'failed';
     this.#queue.clear();
+    this.#deferred = [];
     this.#onError(err);
   }
 }

@@ -22,7 +22,7 @@ import {
 import { FrameReader, type DerpFrame } from '../../protocol/derp/reader.js';
 import { openClientInfo, sealServerInfo, type ClientInfo } from '../../protocol/derp/info.js';
 import { DerpError } from '../../protocol/derp/errors.js';
-import { ClientWriter } from './client-writer.js';
+import { ClientWriter, type PacketSource } from './client-writer.js';
 import { TokenBucket } from './token-bucket.js';
 import type { DerpCounters } from './counters.js';
 
@@ -45,7 +45,8 @@ export interface ConnHost {
   register(conn: ClientConn): void;
   unregister(conn: ClientConn): void;
   noteActivity(conn: ClientConn): void;
-  route(from: ClientConn, dst: Buffer, packet: Buffer): void;
+  /** `payload` is a SendPacket payload: destination key(32) + packet. */
+  route(from: ClientConn, payload: Buffer): void;
   watchPeer(src: string, conn: ClientConn): void;
   unwatchPeer(src: string, conn: ClientConn): void;
 }
@@ -54,6 +55,8 @@ export type ConnState = 'handshake' | 'verifying' | 'running' | 'closed';
 
 export class ClientConn {
   readonly remoteAddress: string | undefined;
+  /** The server's last routing lookup for packets from this connection (see DerpServer). */
+  readonly routeCache: { dst: Buffer; target: unknown; epoch: number } = { dst: Buffer.alloc(KEY_LEN), target: undefined, epoch: -1 };
   #state: ConnState = 'handshake';
   #key: Buffer | undefined;
   #keyHex = '';
@@ -142,7 +145,7 @@ export class ClientConn {
         if (p.length < KEY_LEN) throw new DerpError('ERR_DERP_BAD_FRAME', 'short SendPacket frame');
         this.#host.counters.packetsReceived++;
         this.#host.counters.bytesReceived += p.length - KEY_LEN;
-        return this.#host.route(this, p.subarray(0, KEY_LEN), p.subarray(KEY_LEN));
+        return this.#host.route(this, p);
       case FrameType.NotePreferred: // exactly 1 byte
         if (p.length !== 1) throw new DerpError('ERR_DERP_BAD_FRAME', 'NotePreferred frame of wrong size');
         this.#preferred = p[0] !== 0;
@@ -218,9 +221,12 @@ export class ClientConn {
     this.#timers.push(t);
   }
 
-  /** Queues a packet from `src` for this client; a full queue drops its oldest entry. */
-  enqueuePacket(src: Buffer, data: Buffer): void {
-    this.#writer.enqueuePacket(src, data);
+  /**
+   * Queues a packet from `src` for this client; `payload` is the SendPacket payload as read
+   * (destination key(32) + packet). A full queue drops its oldest entry.
+   */
+  enqueuePacket(src: PacketSource, payload: Buffer): void {
+    this.#writer.enqueuePacket(src, payload);
   }
 
   /** Queues PeerGone(peer, reason). */

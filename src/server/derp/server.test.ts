@@ -181,6 +181,27 @@ test('a client that does not read costs a bounded queue: oldest packets are drop
   assert.equal(last, n - 1, 'the newest packet made it');
 });
 
+test('a burst arriving in one chunk reaches a reading client whole and in order (batched writes, no drops)', async () => {
+  const { server, connect } = setup({ sendQueueDepth: 32 });
+  const a = await connect();
+  const b = await connect();
+  const n = 300;
+  const frames: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = Buffer.alloc(1000);
+    p.writeUInt32BE(i, 0);
+    frames.push(encodeFrame(FrameType.SendPacket, b.client.publicKey, p));
+  }
+  a.wire.write(Buffer.concat(frames)); // one chunk, ten times the queue depth
+  for (let i = 0; i < n; i++) {
+    const m = await b.client.next('packet');
+    assert.deepEqual([m.source, m.data.readUInt32BE(0)], [a.client.publicKey, i]);
+  }
+  assert.equal(server.counters.packetsDropped, 0);
+  assert.equal(server.counters.packetsSent, n);
+  assert.equal(server.counters.bytesSent, n * 1000);
+});
+
 test('a write blocked longer than writeTimeoutMs closes that client', async () => {
   const { server, connect } = setup({ writeTimeoutMs: 100 });
   const a = await connect();

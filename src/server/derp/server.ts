@@ -65,6 +65,8 @@ export class DerpServer {
   readonly #peerGoneWatchers = new Map<string, Set<ClientConn>>(); // sender key hex -> receivers
   readonly #host: ConnHost;
   #closed = false;
+  /** Bumped whenever a key joins or leaves #clients: invalidates every routeCache. */
+  #epoch = 0;
 
   constructor(opts: DerpServerOptions) {
     if (opts.privateKey.length !== KEY_LEN) throw new RangeError('DERP private key must be 32 bytes');
@@ -151,7 +153,7 @@ export class DerpServer {
       register: (conn) => this.#register(conn),
       unregister: (conn) => this.#unregister(conn),
       noteActivity: (conn) => this.#noteActivity(conn),
-      route: (from, dst, packet) => this.#route(from, dst, packet),
+      route: (from, payload) => this.#route(from, payload),
       watchPeer: (src, conn) => this.#watchPeer(src, conn),
       unwatchPeer: (src, conn) => this.#unwatchPeer(src, conn),
     };
@@ -170,6 +172,7 @@ export class DerpServer {
     const set = this.#clients.get(conn.keyHex);
     if (!set) {
       this.#clients.set(conn.keyHex, { conns: [conn], active: conn });
+      this.#epoch++;
       this.#counters.clientKeysCurrent++;
       return;
     }
@@ -188,6 +191,7 @@ export class DerpServer {
       return;
     }
     this.#clients.delete(conn.keyHex);
+    this.#epoch++;
     this.#counters.clientKeysCurrent--;
     // The key's last connection left: tell everyone it sent packets to.
     const watchers = this.#peerGoneWatchers.get(conn.keyHex);
@@ -204,15 +208,27 @@ export class DerpServer {
     if (set && set.conns.length > 1) set.active = conn;
   }
 
-  #route(from: ClientConn, dst: Buffer, packet: Buffer): void {
-    const set = this.#clients.get(dst.toString('hex'));
+  /** `payload`: destination key(32) + packet, as SendPacket carried it. */
+  #route(from: ClientConn, payload: Buffer): void {
+    // A sender mostly talks to the same peer: remember its last lookup (a KeySet stays the
+    // key's entry until the key leaves, and any join or leave bumps the epoch).
+    const cache = from.routeCache;
+    let set: KeySet | undefined;
+    if (cache.epoch === this.#epoch && sameKey(cache.dst, payload)) {
+      set = cache.target as KeySet | undefined;
+    } else {
+      set = this.#clients.get(payload.toString('hex', 0, KEY_LEN));
+      cache.dst.set(payload.subarray(0, KEY_LEN));
+      cache.target = set;
+      cache.epoch = this.#epoch;
+    }
     if (!set) {
       this.#counters.packetsDropped++;
       this.#counters.dropsUnknownDest++;
-      from.replyNotHere(Buffer.from(dst), packet);
+      from.replyNotHere(Buffer.from(payload.subarray(0, KEY_LEN)), payload.subarray(KEY_LEN));
       return;
     }
-    set.active.enqueuePacket(from.key, packet);
+    set.active.enqueuePacket(from, payload);
   }
 
   #watchPeer(src: string, conn: ClientConn): void {
@@ -233,6 +249,12 @@ export class DerpServer {
     set.delete(conn);
     if (set.size === 0) this.#peerGoneWatchers.delete(src);
   }
+}
+
+/** Whether the first KEY_LEN bytes of a and b are equal. */
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < KEY_LEN; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** A fresh random DERP server key (for tests; production keys live in a key file). */
