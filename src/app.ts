@@ -9,6 +9,7 @@ import { createLogger, type Logger } from './lib/logger.js';
 import { startAdminSocket, type AdminSocketServer } from './server/admin/socket-server.js';
 import { startMainListener, type MainListener } from './server/http/main-listener.js';
 import { acceptTs2021, isTs2021Request } from './protocol/noise/upgrade.js';
+import { X25519Key } from './protocol/noise/primitives.js';
 import { formatKey } from './crypto/keys.js';
 import { Mapper } from './mapper/mapper.js';
 import { Batcher } from './mapper/batcher.js';
@@ -106,6 +107,7 @@ export function stateOptions(config: Config): StateOptions {
 export async function startServer(config: Config, logger?: Logger): Promise<RunningServer> {
   const log = logger ?? createLogger({ level: config.log.level, format: config.log.format });
   const noiseKey = loadOrCreatePrivateKey(config.noise.private_key_path, 'noise private key');
+  const noiseKeyObject = X25519Key.fromPrivate(noiseKey); // imported once, not per handshake
   const store = await Store.open(databaseOptions(config), VERSION);
   const started: Array<() => Promise<void>> = [() => store.close()];
   const stop = async () => {
@@ -168,7 +170,7 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
         return;
       }
       try {
-        const conn = acceptTs2021(req, socket, head, { serverPrivateKey: noiseKey });
+        const conn = acceptTs2021(req, socket, head, { serverPrivateKey: noiseKeyObject });
         conn.stream.on('error', () => {});
         control.accept(conn.stream, formatKey('mkey', conn.machineKey));
       } catch (err) {

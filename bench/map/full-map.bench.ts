@@ -69,8 +69,8 @@ const batcher = new Batcher(state, mapper, 1_000_000);
 for (const id of ids) {
   const sink: MapSink = {
     nodeId: id,
-    send: (json) => {
-      const f = encodeFrame(json, true);
+    zstd: true,
+    sendFrame: (f) => {
       frames++;
       bytes += f.length;
     },

@@ -27,6 +27,20 @@ test('bcrypt hash verifies the secret and nothing else', async () => {
   assert.equal(await secretMatches(k.secret, Buffer.alloc(0)), false);
 });
 
+test('a remembered secret still refuses every other secret and every other hash', async () => {
+  const a = issueSecret('auth');
+  const b = issueSecret('auth');
+  const hashA = await hashSecret(a.secret);
+  const hashB = await hashSecret(b.secret);
+  for (let round = 0; round < 2; round++) {
+    assert.equal(await secretMatches(a.secret, hashA), true);
+    assert.equal(await secretMatches(b.secret, hashA), false);
+    assert.equal(await secretMatches(a.secret, hashB), false);
+    assert.equal(await secretMatches(`${a.secret}x`, hashA), false);
+  }
+  assert.equal(await secretMatches(b.secret, hashB), true);
+});
+
 test('safeEqual compares whole strings', () => {
   assert.equal(safeEqual('abc', 'abc'), true);
   assert.equal(safeEqual('abc', 'abd'), false);

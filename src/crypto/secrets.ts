@@ -1,7 +1,10 @@
 // Admin-issued secrets: pre-auth keys "hskey-auth-<prefix>-<secret>" and API keys
 // "hskey-api-<prefix>-<secret>" (12-character prefix, 64-character secret, URL-safe alphabet),
 // as headscale 0.28+ writes them. Only the prefix and a bcrypt hash of the secret are stored;
-// bcrypt's comparison takes the same time wherever the secret differs.
+// bcrypt's comparison takes the same time wherever the secret differs. A secret that has
+// verified once is remembered as its SHA-256 (keyed by the stored hash), so a reusable key
+// presented by a thousand registering nodes costs one bcrypt, not a thousand; a wrong secret is
+// never remembered and always pays the full bcrypt.
 
 import crypto from 'node:crypto';
 import bcrypt from 'bcryptjs';
@@ -54,9 +57,32 @@ export async function hashSecret(secret: string): Promise<Buffer> {
   return Buffer.from(await bcrypt.hash(secret, BCRYPT_COST), 'utf8');
 }
 
+const VERIFIED_LIMIT = 4096;
+const verified = new Map<string, Buffer>(); // stored bcrypt hash -> sha256 of its secret
+
+function sha256(text: string): Buffer {
+  return crypto.createHash('sha256').update(text).digest();
+}
+
+const inFlight = new Map<string, Promise<boolean>>(); // stored hash + sha256(secret) -> bcrypt running
+
 export async function secretMatches(secret: string, hash: Buffer): Promise<boolean> {
   if (hash.length === 0) return false;
-  return bcrypt.compare(secret, hash.toString('utf8'));
+  const stored = hash.toString('utf8');
+  const digest = sha256(secret);
+  const known = verified.get(stored);
+  if (known) return crypto.timingSafeEqual(known, digest);
+  // Many nodes presenting one new key at once share one bcrypt.
+  const flight = `${stored}\0${digest.toString('hex')}`;
+  let check = inFlight.get(flight);
+  if (!check) {
+    check = bcrypt.compare(secret, stored).finally(() => inFlight.delete(flight));
+    inFlight.set(flight, check);
+  }
+  if (!(await check)) return false;
+  if (verified.size >= VERIFIED_LIMIT) verified.delete(verified.keys().next().value!);
+  verified.set(stored, digest);
+  return true;
 }
 
 /** Constant-time equality of two strings (for legacy plaintext keys). */

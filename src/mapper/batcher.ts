@@ -2,19 +2,24 @@
 // short window, then each session gets one message with only what concerns it. A session whose
 // node was deleted is ended.
 
+import { performance } from 'node:perf_hooks';
 import type { Change } from '../domain/change.js';
 import type { State } from '../state/index.js';
 import type { ChangeSet, Mapper } from './mapper.js';
+import { FrameMemo } from './frames.js';
 
 /** What the batcher needs from a live map stream. */
 export interface MapSink {
   readonly nodeId: number;
-  send(json: string): void;
+  /** Whether the stream wants zstd frames. */
+  readonly zstd: boolean;
+  /** Writes one already framed MapResponse (shared bytes: never modified). */
+  sendFrame(frame: Buffer): void;
   end(): void;
 }
 
 function emptySet(): ChangeSet {
-  return { changed: new Set(), removed: new Set(), online: new Map(), patched: new Map(), users: new Set(), dnsChanged: false, derpChanged: false, policyChanged: false };
+  return { changed: new Set(), removed: new Set(), online: new Map(), patched: new Map(), users: new Set(), dnsChanged: false, derpChanged: false, policyChanged: false, at: '' };
 }
 
 export class Batcher {
@@ -23,6 +28,7 @@ export class Batcher {
   readonly #sinks = new Map<number, Set<MapSink>>();
   #pending = emptySet();
   #timer: NodeJS.Timeout | undefined;
+  #lastFlushMs = 0;
   readonly #unsubscribe: () => void;
 
   constructor(state: State, mapper: Mapper, windowMs: number) {
@@ -98,24 +104,33 @@ export class Batcher {
     this.#schedule();
   }
 
+  /**
+   * The window stretches to the last flush's duration: with thousands of streams a flush takes
+   * a while, and waiting as long again merges more changes into the next one, so fan-out never
+   * takes more than about half the time and registrations keep being served meanwhile.
+   */
   #schedule(): void {
-    this.#timer ??= setTimeout(() => this.flush(), this.#windowMs);
+    this.#timer ??= setTimeout(() => this.flush(), Math.max(this.#windowMs, Math.min(this.#lastFlushMs, 1000)));
   }
 
   /** Sends the pending batch now. */
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    const started = performance.now();
     const set = this.#pending;
     this.#pending = emptySet();
+    set.at = new Date().toISOString(); // one ControlTime per batch, so equal deltas are equal text
+    const frames = new FrameMemo();
     for (const [nodeId, sinks] of this.#sinks) {
       if (set.removed.has(nodeId)) {
         for (const s of [...sinks]) s.end();
         continue;
       }
       const json = this.#mapper.delta(nodeId, set);
-      if (json) for (const s of sinks) s.send(json);
+      if (json) for (const s of sinks) s.sendFrame(frames.frame(json, s.zstd));
     }
+    this.#lastFlushMs = performance.now() - started;
   }
 
   close(): void {

@@ -18,3 +18,19 @@ const KEEP_ALIVE = { zstd: encodeFrame(KEEP_ALIVE_JSON, true), plain: encodeFram
 export function keepAliveFrame(zstd: boolean): Buffer {
   return zstd ? KEEP_ALIVE.zstd : KEEP_ALIVE.plain;
 }
+
+/**
+ * Frames built during one batch, by JSON text: when many viewers get the same delta (no policy,
+ * or a full-mesh one), it is compressed once and the same bytes go to every stream.
+ */
+export class FrameMemo {
+  readonly #zstd = new Map<string, Buffer>();
+  readonly #plain = new Map<string, Buffer>();
+
+  frame(json: string, zstd: boolean): Buffer {
+    const memo = zstd ? this.#zstd : this.#plain;
+    let frame = memo.get(json);
+    if (!frame) memo.set(json, (frame = encodeFrame(json, zstd)));
+    return frame;
+  }
+}

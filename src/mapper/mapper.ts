@@ -35,6 +35,8 @@ export interface ChangeSet {
   dnsChanged: boolean;
   derpChanged: boolean;
   policyChanged: boolean;
+  /** The batch's ControlTime (ISO 8601). */
+  at: string;
 }
 
 export class Mapper {
@@ -185,7 +187,7 @@ export class Mapper {
     if (set.derpChanged) parts.push(`"DERPMap":${JSON.stringify(this.#opts.derpMap())}`);
     this.#views.set(viewerId, { peers: answer.peers, filterJson, sshJson });
     if (parts.length === 0) return undefined;
-    parts.push(`"ControlTime":${JSON.stringify(new Date().toISOString())}`);
+    parts.push(`"ControlTime":${JSON.stringify(set.at || new Date().toISOString())}`);
     return `{${parts.join(',')}}`;
   }
 

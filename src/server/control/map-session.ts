@@ -14,7 +14,7 @@ const MAX_BUFFERED_BYTES = 32 << 20;
 export class MapSession implements MapSink {
   readonly nodeId: number;
   readonly #stream: http2.ServerHttp2Stream;
-  readonly #zstd: boolean;
+  readonly zstd: boolean;
   #timer: NodeJS.Timeout | undefined;
   #ended = false;
   readonly #onEnd: () => void;
@@ -22,7 +22,7 @@ export class MapSession implements MapSink {
   constructor(stream: http2.ServerHttp2Stream, nodeId: number, zstd: boolean, onEnd: () => void) {
     this.#stream = stream;
     this.nodeId = nodeId;
-    this.#zstd = zstd;
+    this.zstd = zstd;
     this.#onEnd = onEnd;
     stream.once('close', () => this.#finish());
     stream.on('error', () => this.#finish());
@@ -38,7 +38,11 @@ export class MapSession implements MapSink {
   }
 
   send(json: string): void {
-    this.#write(encodeFrame(json, this.#zstd));
+    this.#write(encodeFrame(json, this.zstd));
+  }
+
+  sendFrame(frame: Buffer): void {
+    this.#write(frame);
   }
 
   #write(frame: Buffer): void {
@@ -53,7 +57,7 @@ export class MapSession implements MapSink {
 
   #armKeepAlive(): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#write(keepAliveFrame(this.#zstd)), KEEP_ALIVE_MS + Math.random() * KEEP_ALIVE_JITTER_MS);
+    this.#timer = setTimeout(() => this.#write(keepAliveFrame(this.zstd)), KEEP_ALIVE_MS + Math.random() * KEEP_ALIVE_JITTER_MS);
     this.#timer.unref();
   }
 

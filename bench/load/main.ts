@@ -1,0 +1,111 @@
+// The load benchmark's command: for each N and each server, start the server from the shared
+// config, join N simulated nodes and run the scenarios; print a table per scenario with the
+// headscale/Switchboard ratios, and merge the numbers into a results file (for the charts).
+//
+//   node --import tsx bench/load/main.ts --n 1000,10000 --servers switchboard,headscale
+//     [--scenarios join,first-map,churn,policy,reconnect] [--churn-rate 10] [--churn-seconds 15]
+//     [--workers 3] [--concurrency 64] [--timeout 300] [--out bench/results/load.json]
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Fleet } from './fleet.js';
+import { churn, firstFullMap, joinStorm, policyChange, reconnectStorm, type Measured } from './scenarios.js';
+import { ServerUnderTest, procStats, type ServerKind } from './servers.js';
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '1000' },
+    servers: { type: 'string', default: 'switchboard,headscale' },
+    scenarios: { type: 'string', default: 'join,first-map,churn,policy,reconnect' },
+    'churn-rate': { type: 'string', default: '10' },
+    'churn-seconds': { type: 'string', default: '15' },
+    workers: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '64' },
+    timeout: { type: 'string', default: '300' },
+    out: { type: 'string', default: 'bench/results/load.json' },
+  },
+});
+
+const sizes = values.n.split(',').map(Number);
+const servers = values.servers.split(',') as ServerKind[];
+const scenarios = new Set(values.scenarios.split(','));
+const timeoutMs = Number(values.timeout) * 1000;
+type Results = Record<string, Record<string, Record<string, Measured>>>; // scenario -> N -> server -> numbers
+
+async function runOne(kind: ServerKind, n: number): Promise<Record<string, Measured>> {
+  const out: Record<string, Measured> = {};
+  const server = await ServerUnderTest.create(kind);
+  const fleet = new Fleet(n, Number(values.workers));
+  const late = new Fleet(1, 1);
+  const log = (name: string, m: Measured): void => {
+    out[name] = m;
+    process.stderr.write(`  ${kind} N=${n} ${name}: ${JSON.stringify(m)}\n`);
+  };
+  try {
+    await server.start();
+    const authKey = await server.authKey();
+    const target = { host: '127.0.0.1', port: server.port, serverKey: await server.serverKey() };
+    await fleet.init(target, Math.max(1, Math.floor(n / 20)));
+    await late.init(target, 1, n);
+    const join = await joinStorm(server, fleet, authKey, Number(values.concurrency), timeoutMs);
+    log('join', join);
+    if (!join.completed) return out;
+    if (scenarios.has('first-map')) log('first-map', await firstFullMap(server, late, authKey, n));
+    if (scenarios.has('churn')) log('churn', await churn(server, fleet, Number(values['churn-rate']), Number(values['churn-seconds'])));
+    if (scenarios.has('policy')) log('policy', await policyChange(server, fleet, 1, timeoutMs));
+    if (scenarios.has('reconnect')) {
+      await late.stop();
+      log('reconnect', await reconnectStorm(server, fleet, timeoutMs));
+    }
+    const s = procStats(server.pid);
+    out.server = { completed: true, peakRssMiB: Math.round(s.peakRssBytes / 2 ** 20), clientRssMiB: Math.round((await fleet.status()).rss / 2 ** 20) };
+  } catch (err) {
+    out.error = { completed: false, note: (err as Error).message.slice(0, 500) };
+    process.stderr.write(`  ${kind} N=${n} failed: ${(err as Error).message}\n${server.log.slice(-3000)}\n`);
+  } finally {
+    await late.stop().catch(() => undefined);
+    await fleet.stop();
+    await server.close();
+  }
+  return out;
+}
+
+function table(results: Results, n: number): string {
+  const lines: string[] = [];
+  for (const [scenario, byN] of Object.entries(results)) {
+    const row = byN[String(n)];
+    if (!row) continue;
+    const metrics = [...new Set(Object.values(row).flatMap((m) => Object.keys(m)))].filter((k) => k !== 'completed' && k !== 'note');
+    lines.push(`\n### ${scenario}, N = ${n}\n`);
+    lines.push(`| metric | ${servers.join(' | ')} |${servers.length === 2 ? ' ratio |' : ''}`);
+    lines.push(`|---|${servers.map(() => '---:').join('|')}|${servers.length === 2 ? '---:|' : ''}`);
+    for (const k of metrics) {
+      const v = servers.map((s) => row[s]?.[k]);
+      const [a, b] = v as Array<number | undefined>;
+      const ratio = servers.length === 2 && typeof a === 'number' && typeof b === 'number' && a > 0 && b > 0 ? (k.endsWith('PerSecond') ? a / b : b / a) : undefined;
+      lines.push(`| ${k} | ${v.map((x) => (x === undefined ? '–' : String(x))).join(' | ')} |${servers.length === 2 ? ` ${ratio ? ratio.toFixed(1) + 'x' : '–'} |` : ''}`);
+    }
+    for (const s of servers) {
+      const m = row[s];
+      if (m && (!m.completed || m.note)) lines.push(`\n${s}: ${m.completed ? '' : 'did not complete. '}${m.note ?? ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+const outPath = path.resolve(values.out);
+const results: Results = fs.existsSync(outPath) ? (JSON.parse(fs.readFileSync(outPath, 'utf8')) as Results) : {};
+for (const n of sizes) {
+  for (const kind of servers) {
+    process.stderr.write(`${kind}, N = ${n}\n`);
+    const got = await runOne(kind, n);
+    for (const [scenario, m] of Object.entries(got)) {
+      ((results[scenario] ??= {})[String(n)] ??= {})[kind] = m;
+    }
+    fs.mkdirSync(path.dirname(outPath), { recursive: true });
+    fs.writeFileSync(outPath, JSON.stringify(results, null, 1) + '\n');
+  }
+  process.stdout.write(table(results, n) + '\n');
+}
+process.stdout.write(`\n(ratio: how many times better Switchboard is; results merged into ${path.relative(process.cwd(), outPath)})\n`);
