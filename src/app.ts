@@ -142,6 +142,8 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
       dnsConfig: () => buildDnsConfig(config.dns, extraRecords?.records ?? config.dns.extra_records),
       derpMap: () => sources?.map ?? NO_DERP,
       capMap: capMapFor(config),
+      // Tests set a tiny block size so that real clients decode many-frame maps.
+      peerBlockSize: Number(process.env.SWITCHBOARD_DEBUG_PEER_BLOCK_SIZE) || undefined,
     });
     const batcher = new Batcher(state, mapper, Math.min(config.tuning.batch_change_delay, BATCH_WINDOW_MS));
     extraRecords?.start(() => batcher.broadcast({ dns: true }));

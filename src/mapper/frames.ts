@@ -1,11 +1,15 @@
-// The map stream's framing: each MapResponse is JSON, compressed as one standalone zstd frame
-// when the client asked for Compress "zstd", preceded by its length as a 4-byte little-endian
-// unsigned integer.
+// The map stream's framing: each MapResponse is JSON, compressed as zstd when the client asked
+// for Compress "zstd" (one frame, or several back to back: see peer-blocks.ts), preceded by its
+// length as a 4-byte little-endian unsigned integer.
 
 import { compress } from 'zstd-napi';
 
 export function encodeFrame(json: string, zstd: boolean): Buffer {
-  const body = zstd ? compress(Buffer.from(json, 'utf8')) : Buffer.from(json, 'utf8');
+  return frameFromBody(zstd ? compress(Buffer.from(json, 'utf8')) : Buffer.from(json, 'utf8'));
+}
+
+/** Prefixes an already encoded (zstd or plain) body with its length. */
+export function frameFromBody(body: Buffer): Buffer {
   const frame = Buffer.allocUnsafe(4 + body.length);
   frame.writeUInt32LE(body.length, 0);
   body.copy(frame, 4);

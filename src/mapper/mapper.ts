@@ -13,6 +13,8 @@ import { userProfile, ownerId } from '../state/identity.js';
 import { WireCache, toSelfNode, toWireNode, type WireContext } from './node-wire.js';
 import { answerFor, type PolicyAnswer, type ViewerView } from './viewer-view.js';
 import { SentShapes, applySelfShape, applyShape, peerShape, sharedFits } from './peer-shape.js';
+import { PeerBlocks, type PeerEntry } from './peer-blocks.js';
+import { encodeFrame, frameFromBody } from './frames.js';
 
 export { ALLOW_ALL_FILTER } from './viewer-view.js';
 
@@ -23,6 +25,8 @@ export interface MapperOptions {
   dnsConfig: () => DNSConfig;
   derpMap: () => DERPMap;
   capMap: Record<string, unknown[] | null>;
+  /** Node IDs per shared compressed block of a full map's peers (default 64). */
+  peerBlockSize?: number;
 }
 
 /** What changed in one batch window. */
@@ -46,10 +50,12 @@ export class Mapper {
   readonly #ctx: WireContext;
   readonly #views = new Map<number, ViewerView>();
   readonly #shapes = new SentShapes();
+  readonly #blocks: PeerBlocks;
 
   constructor(state: State, opts: MapperOptions) {
     this.#state = state;
     this.#opts = opts;
+    this.#blocks = new PeerBlocks(opts.peerBlockSize);
     this.#ctx = {
       baseDomain: opts.baseDomain,
       capMap: opts.capMap,
@@ -82,12 +88,17 @@ export class Mapper {
 
   /** A peer as this viewer sees it: shared JSON, unless the policy shapes it for this viewer. */
   #peerJson(viewerId: number, peer: DomainNode): string {
+    return this.#peerEntry(viewerId, peer).json;
+  }
+
+  #peerEntry(viewerId: number, peer: DomainNode): PeerEntry {
     const shared = this.#cache.json(peer, this.#ctx);
     const compiled = this.#state.policy.compiled();
-    if (!compiled) return shared;
+    if (!compiled) return { id: peer.id, json: shared, shared: true };
     const shape = peerShape(compiled, viewerId, peer.id);
     this.#shapes.record(viewerId, compiled, peer.id, shape);
-    return sharedFits(shape, this.#ctx.routesOf(peer)) ? shared : JSON.stringify(applyShape(toWireNode(peer, this.#ctx), shape));
+    if (sharedFits(shape, this.#ctx.routesOf(peer))) return { id: peer.id, json: shared, shared: true };
+    return { id: peer.id, json: JSON.stringify(applyShape(toWireNode(peer, this.#ctx), shape)), shared: false };
   }
 
   #visible(answer: PolicyAnswer, viewerId: number, id: number): boolean {
@@ -107,35 +118,54 @@ export class Mapper {
 
   /** The first message of a stream: everything a client needs to reach Running. */
   fullMap(selfId: number): string | undefined {
+    const parts = this.#fullMapParts(selfId);
+    if (!parts) return undefined;
+    const peers = parts.peers.length > 0 ? `,"Peers":[${parts.peers.map((p) => p.json).join(',')}]` : '';
+    return parts.before + peers + parts.after;
+  }
+
+  /** The full map framed for the wire; with zstd, peer blocks are compressed once and shared. */
+  fullMapFrame(selfId: number, zstd: boolean): Buffer | undefined {
+    if (!zstd) {
+      const json = this.fullMap(selfId);
+      return json === undefined ? undefined : encodeFrame(json, false);
+    }
+    const parts = this.#fullMapParts(selfId);
+    return parts && frameFromBody(this.#blocks.body(parts.before, parts.peers, parts.after, selfId));
+  }
+
+  #fullMapParts(selfId: number): { before: string; peers: PeerEntry[]; after: string } | undefined {
     const self = this.#state.nodes.get(selfId);
     const answer = this.#answer(selfId);
     this.#shapes.reset(selfId, this.#state.policy.compiled());
     const selfJson = this.#selfJson(selfId, answer);
     if (!self || !selfJson) return undefined;
-    const peers: string[] = [];
+    const peers: PeerEntry[] = [];
     const users: number[] = [ownerId(self)];
     for (const node of this.#state.nodes.list()) {
       if (!this.#visible(answer, selfId, node.id)) continue;
-      peers.push(this.#peerJson(selfId, node));
+      peers.push(this.#peerEntry(selfId, node));
       users.push(ownerId(node));
     }
     const filterJson = JSON.stringify(answer.filter);
     const sshJson = answer.ssh === undefined ? '' : JSON.stringify(answer.ssh);
     this.#views.set(selfId, { peers: answer.peers, filterJson, sshJson });
-    const parts = [
-      `"Node":${selfJson}`,
+    const before = [
+      `{"Node":${selfJson}`,
       `"DERPMap":${JSON.stringify(this.#opts.derpMap())}`,
       `"Domain":${JSON.stringify(this.#opts.domain)}`,
-      ...(peers.length > 0 ? [`"Peers":[${peers.join(',')}]`] : []),
+    ];
+    const after = [
+      '',
       `"UserProfiles":${this.#profilesJson(users)}`,
       `"PacketFilter":${filterJson}`,
       ...(sshJson ? [`"SSHPolicy":${sshJson}`] : []),
       `"DNSConfig":${JSON.stringify(this.#opts.dnsConfig())}`,
       `"CollectServices":false`,
       `"ControlTime":${JSON.stringify(new Date().toISOString())}`,
-      `"Debug":{"DisableLogTail":true}`,
+      `"Debug":{"DisableLogTail":true}}`,
     ];
-    return `{${parts.join(',')}}`;
+    return { before: before.join(','), peers, after: after.join(',') };
   }
 
   /** The delta one viewer receives for a batch, or undefined when nothing concerns it. */

@@ -81,6 +81,7 @@ export class ServerProcess {
   async spawn(): Promise<void> {
     const env = { ...process.env };
     for (const k of Object.keys(env)) if (/^(SWITCHBOARD|HEADSCALE)_/.test(k)) delete env[k];
+    env.SWITCHBOARD_DEBUG_PEER_BLOCK_SIZE = '1'; // every full map is many zstd frames: real clients must decode them
     const child = spawn(process.execPath, [BIN, '-c', this.configPath, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     child.stdout!.on('data', (d) => (this.log += d));

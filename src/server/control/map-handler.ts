@@ -10,7 +10,6 @@ import type { Hostinfo, MapRequest } from '../../tailcfg/types.js';
 import { MIN_CAPABILITY_VERSION } from '../../tailcfg/types.js';
 import type { Batcher } from '../../mapper/batcher.js';
 import type { Mapper } from '../../mapper/mapper.js';
-import { encodeFrame } from '../../mapper/frames.js';
 import type { Logger } from '../../lib/logger.js';
 import { readJsonBody, respondText } from './h2-io.js';
 import { MapSession } from './map-session.js';
@@ -82,14 +81,14 @@ export async function handleMap(deps: MapDeps, stream: http2.ServerHttp2Stream, 
 
   if (!req.Stream) {
     if (req.OmitPeers) return respondText(stream, 200, '');
-    const full = deps.mapper.fullMap(node.id);
+    const full = deps.mapper.fullMapFrame(node.id, zstd);
     if (!full) return respondText(stream, 404, 'node not found');
     stream.respond({ ':status': 200, 'content-type': 'application/octet-stream' });
-    stream.end(encodeFrame(full, zstd));
+    stream.end(full);
     return;
   }
 
-  const full = deps.mapper.fullMap(node.id);
+  const full = deps.mapper.fullMapFrame(node.id, zstd);
   if (!full) return respondText(stream, 404, 'node not found');
   const nodeId = node.id;
   const session: MapSession = new MapSession(stream, nodeId, zstd, () => {

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import type http2 from 'node:http2';
 import { decompress } from 'zstd-napi';
 import { MapSession } from './map-session.js';
+import { encodeFrame } from '../../mapper/frames.js';
 
 class FakeStream extends EventEmitter {
   frames: Buffer[] = [];
@@ -31,7 +32,7 @@ test('keep-alives follow 50–59 s of silence, and each message resets the wait'
   try {
     const stream = new FakeStream();
     const session = new MapSession(stream as unknown as http2.ServerHttp2Stream, 7, true, () => {});
-    session.start('{"Node":{}}');
+    session.start(encodeFrame('{"Node":{}}', true));
     assert.equal(decode(stream.frames[0]!), '{"Node":{}}');
     mock.timers.tick(49_000);
     assert.equal(stream.frames.length, 1, 'nothing before 50 s');
@@ -52,7 +53,7 @@ test('a client that stops reading is cut off instead of buffered', () => {
   const stream = new FakeStream();
   let ended = 0;
   const session = new MapSession(stream as unknown as http2.ServerHttp2Stream, 7, false, () => ended++);
-  session.start('{}');
+  session.start(encodeFrame('{}', true));
   stream.writableLength = 64 << 20;
   session.send('{"PeersRemoved":[1]}');
   assert.equal(stream.frames.length, 1, 'the message is not queued');

@@ -32,9 +32,10 @@ export class MapSession implements MapSink {
     return this.#ended;
   }
 
-  start(firstJson: string): void {
+  /** Answers the request and writes the first (full map) frame. */
+  start(firstFrame: Buffer): void {
     this.#stream.respond({ ':status': 200, 'content-type': 'application/octet-stream' });
-    this.send(firstJson);
+    this.#write(firstFrame);
   }
 
   send(json: string): void {

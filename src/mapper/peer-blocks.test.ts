@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decompress } from 'zstd-napi';
+import { PeerBlocks, type PeerEntry } from './peer-blocks.js';
+
+const before = '{"Node":{"ID":0}';
+const after = ',"PacketFilter":[]}';
+
+function peersFor(viewer: number, count: number, version = 0): PeerEntry[] {
+  const out: PeerEntry[] = [];
+  for (let id = 1; id <= count; id++) if (id !== viewer) out.push({ id, json: `{"ID":${id},"Name":"n${id}","V":${version}}`, shared: true });
+  return out;
+}
+
+function plain(peers: PeerEntry[]): string {
+  return before + (peers.length ? `,"Peers":[${peers.map((p) => p.json).join(',')}]` : '') + after;
+}
+
+test('the concatenated frames decode to exactly the JSON a single frame would hold', () => {
+  for (const size of [1, 7, 64]) {
+    const blocks = new PeerBlocks(size);
+    for (const viewer of [1, 2, 64, 65, 150, 300]) {
+      const peers = peersFor(viewer, 300);
+      const text = decompress(blocks.body(before, peers, after, viewer)).toString();
+      assert.equal(text, plain(peers), `size ${size}, viewer ${viewer}`);
+      assert.equal((JSON.parse(text) as { Peers: unknown[] }).Peers.length, 299);
+    }
+  }
+});
+
+test('no peers, one peer, and peers shaped for one viewer', () => {
+  const blocks = new PeerBlocks(4);
+  assert.equal(decompress(blocks.body(before, [], after, 1)).toString(), plain([]));
+  const one = peersFor(1, 2);
+  assert.equal(decompress(blocks.body(before, one, after, 1)).toString(), plain(one));
+  const shaped = peersFor(1, 20).map((p) => (p.id === 9 ? { ...p, json: '{"ID":9,"Shaped":true}', shared: false } : p));
+  assert.equal(decompress(blocks.body(before, shaped, after, 1)).toString(), plain(shaped));
+  // The shaped entry was not cached: another viewer gets the shared form of node 9.
+  const other = peersFor(2, 20);
+  assert.equal(decompress(blocks.body(before, other, after, 2)).toString(), plain(other));
+});
+
+test('blocks are compressed once and reused; a changed node misses once and is seen', () => {
+  const blocks = new PeerBlocks(10);
+  const shared = peersFor(0, 100); // same string objects for every viewer, as the WireCache gives
+  const forViewer = (v: number) => shared.filter((p) => p.id !== v);
+  blocks.body(before, forViewer(5), after, 5);
+  const afterFirst = blocks.compressedBlocks;
+  assert.ok(afterFirst >= 8, `compressed ${afterFirst}`);
+  blocks.body(before, forViewer(95), after, 95);
+  assert.ok(blocks.compressedBlocks - afterFirst <= 1, 'the second viewer reused the blocks');
+  const changed = shared.map((p) => (p.id === 55 ? { ...p, json: '{"ID":55,"V":1}' } : p));
+  const before3 = blocks.compressedBlocks;
+  const text = decompress(blocks.body(before, changed.filter((p) => p.id !== 95), after, 95)).toString();
+  assert.equal(blocks.compressedBlocks - before3, 1);
+  assert.ok(text.includes('{"ID":55,"V":1}'));
+});
