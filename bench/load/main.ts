@@ -52,8 +52,9 @@ async function runOne(kind: ServerKind, n: number): Promise<Record<string, Measu
     log('join', join);
     if (!join.completed) return out;
     if (scenarios.has('first-map')) log('first-map', await firstFullMap(server, late, authKey, n));
-    if (scenarios.has('churn')) log('churn', await churn(server, fleet, Number(values['churn-rate']), Number(values['churn-seconds'])));
+    // The policy change leaves a full-mesh policy in force, under which the churn then runs.
     if (scenarios.has('policy')) log('policy', await policyChange(server, fleet, 1, timeoutMs));
+    if (scenarios.has('churn')) log('churn', await churn(server, fleet, Number(values['churn-rate']), Number(values['churn-seconds'])));
     if (scenarios.has('reconnect')) {
       await late.stop();
       log('reconnect', await reconnectStorm(server, fleet, timeoutMs));

@@ -9,6 +9,7 @@
 import type { State } from '../state/index.js';
 import type { Node as DomainNode } from '../domain/node.js';
 import type { DERPMap, DNSConfig, PeerChange } from '../tailcfg/types.js';
+import type { CompiledPolicy } from '../policy/index.js';
 import { userProfile, ownerId } from '../state/identity.js';
 import { WireCache, toSelfNode, toWireNode, type WireContext } from './node-wire.js';
 import { answerFor, type PolicyAnswer, type ViewerView } from './viewer-view.js';
@@ -51,6 +52,7 @@ export class Mapper {
   readonly #views = new Map<number, ViewerView>();
   readonly #shapes = new SentShapes();
   readonly #blocks: PeerBlocks;
+  readonly #answers = new Map<number, { compiled: CompiledPolicy | null; answer: PolicyAnswer; filterJson?: string; sshJson?: string }>();
 
   constructor(state: State, opts: MapperOptions) {
     this.#state = state;
@@ -66,16 +68,33 @@ export class Mapper {
 
   forget(id: number): void {
     this.#cache.forget(id);
+    this.#answers.delete(id);
   }
 
   /** The node has no stream left: its view is rebuilt by the next full map. */
   forgetViewer(id: number): void {
     this.#views.delete(id);
+    this.#answers.delete(id);
     this.#shapes.forget(id);
   }
 
+  /** The policy's answer for a node, kept while the compiled policy is the same object. */
   #answer(nodeId: number): PolicyAnswer {
-    return answerFor(this.#state.policy.compiled(), nodeId);
+    const compiled = this.#state.policy.compiled();
+    const hit = this.#answers.get(nodeId);
+    if (hit && hit.compiled === compiled) return hit.answer;
+    const answer = answerFor(compiled, nodeId);
+    this.#answers.set(nodeId, { compiled, answer });
+    return answer;
+  }
+
+  /** The node's packet filter and SSH policy as JSON text, encoded once per answer. */
+  #policyTexts(nodeId: number): { filterJson: string; sshJson: string } {
+    const answer = this.#answer(nodeId);
+    const entry = this.#answers.get(nodeId)!;
+    entry.filterJson ??= JSON.stringify(answer.filter);
+    entry.sshJson ??= answer.ssh === undefined ? '' : JSON.stringify(answer.ssh);
+    return { filterJson: entry.filterJson, sshJson: entry.sshJson };
   }
 
   #selfJson(id: number, answer: PolicyAnswer): string | undefined {
@@ -147,8 +166,7 @@ export class Mapper {
       peers.push(this.#peerEntry(selfId, node));
       users.push(ownerId(node));
     }
-    const filterJson = JSON.stringify(answer.filter);
-    const sshJson = answer.ssh === undefined ? '' : JSON.stringify(answer.ssh);
+    const { filterJson, sshJson } = this.#policyTexts(selfId);
     this.#views.set(selfId, { peers: answer.peers, filterJson, sshJson });
     const before = [
       `{"Node":${selfJson}`,
@@ -181,9 +199,13 @@ export class Mapper {
     const changed: number[] = [];
     const removed: number[] = [];
     if (answer.peers === null && view.peers === null) {
-      // No policy before or after: every node sees every other.
+      // The viewer saw and sees every other node.
       for (const id of set.changed) if (id !== viewerId && this.#state.nodes.get(id)) changed.push(id);
       for (const id of set.removed) if (id !== viewerId) removed.push(id);
+    } else if (answer.peers !== null && answer.peers === view.peers) {
+      // The same policy answer as last time: only this batch's own nodes can differ.
+      for (const id of set.changed) if (answer.peers.has(id) && this.#state.nodes.get(id)) changed.push(id);
+      for (const id of set.removed) if (answer.peers.has(id)) removed.push(id);
     } else {
       const now = answer.peers ?? this.#allExcept(viewerId);
       const before = view.peers ?? this.#allBefore(viewerId, set);
@@ -209,8 +231,7 @@ export class Mapper {
     if (patches.length > 0) parts.push(`"PeersChangedPatch":${JSON.stringify(patches)}`);
     if (users.length > 0 && (peerJson.length > 0 || set.users.size > 0)) parts.push(`"UserProfiles":${this.#profilesJson(users)}`);
 
-    const filterJson = JSON.stringify(answer.filter);
-    const sshJson = answer.ssh === undefined ? '' : JSON.stringify(answer.ssh);
+    const { filterJson, sshJson } = this.#policyTexts(viewerId);
     if (filterJson !== view.filterJson) parts.push(`"PacketFilter":${filterJson}`);
     if (sshJson !== view.sshJson) parts.push(`"SSHPolicy":${sshJson || '{"rules":[]}'}`);
     if (set.dnsChanged) parts.push(`"DNSConfig":${JSON.stringify(this.#opts.dnsConfig())}`);

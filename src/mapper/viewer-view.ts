@@ -9,7 +9,7 @@ import type { CompiledPolicy } from '../policy/index.js';
 export const ALLOW_ALL_FILTER: FilterRule[] = [{ SrcIPs: ['*'], DstPorts: [{ IP: '*', Ports: { First: 0, Last: 65535 } }] }];
 
 export interface ViewerView {
-  /** Visible peer IDs; null = every other node (no policy). */
+  /** Visible peer IDs; null = every other node. */
   peers: Set<number> | null;
   filterJson: string;
   sshJson: string;
@@ -22,11 +22,14 @@ export interface PolicyAnswer {
   capMap: Record<string, unknown[] | null>;
 }
 
-/** The policy's view for one node; with no policy, every node sees every other, allow-all. */
+/**
+ * The policy's view for one node; with no policy, every node sees every other, allow-all.
+ * `peers` is null whenever the node sees everyone, policy or not.
+ */
 export function answerFor(compiled: CompiledPolicy | null, nodeId: number): PolicyAnswer {
   if (!compiled) return { peers: null, filter: ALLOW_ALL_FILTER, ssh: undefined, capMap: {} };
   return {
-    peers: new Set(compiled.peersOf(nodeId)),
+    peers: compiled.seesEveryone(nodeId) ? null : new Set(compiled.peersOf(nodeId)),
     filter: compiled.packetFilterFor(nodeId),
     ssh: compiled.sshPolicyFor(nodeId) ?? undefined,
     capMap: compiled.capMapFor(nodeId) as Record<string, unknown[] | null>,

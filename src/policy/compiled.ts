@@ -60,6 +60,7 @@ export class CompiledPolicy {
   readonly #via: ViaIndex;
   readonly #filters = new Map<number, FilterRule[]>();
   readonly #peers = new Map<number, number[]>();
+  readonly #everyone = new Map<number, boolean>();
   #noV4: Set<number> | undefined;
   #collector: NodeCollector | undefined;
 
@@ -163,6 +164,22 @@ export class CompiledPolicy {
     return this.#peerIndex;
   }
 
+  /**
+   * True when nodeId sees every other node (no policy, or a rule as wide as `*` touching it),
+   * answered without listing them: a full-mesh tailnet never builds N lists of N peers.
+   */
+  seesEveryone(nodeId: number): boolean {
+    if (this.allowAll) return true;
+    let everyone = this.#everyone.get(nodeId);
+    if (everyone === undefined) {
+      this.#collector ??= new NodeCollector(this.topology.infos.length);
+      this.#collector.reset();
+      everyone = this.#peerIdx().collect(this.#info(nodeId), this.#collector);
+      this.#everyone.set(nodeId, everyone);
+    }
+    return everyone;
+  }
+
   /** Ids of the nodes visible to nodeId (either may reach the other), in topology order. */
   peersOf(nodeId: number): number[] {
     const cached = this.#peers.get(nodeId);
@@ -185,7 +202,8 @@ export class CompiledPolicy {
       ids = [];
       for (const i of order) if (i !== n.index) ids.push(infos[i]!.node.id);
     }
-    this.#peers.set(nodeId, ids);
+    this.#everyone.set(nodeId, everyone);
+    if (!everyone) this.#peers.set(nodeId, ids); // "everyone" lists are cheap to redo and O(N) each
     return ids;
   }
 
