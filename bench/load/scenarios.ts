@@ -51,7 +51,10 @@ export async function joinStorm(server: ServerUnderTest, fleet: Fleet, authKey: 
     const t0 = now();
     const joined = Promise.race([fleet.join(authKey, concurrency), sleep(timeoutMs).then(() => undefined)]);
     const result = await joined;
-    if (!result) return { completed: false, note: `registrations not done within ${timeoutMs / 1000} s` };
+    if (!result) {
+      const s = await fleet.status();
+      return { completed: false, note: `registrations not done within ${timeoutMs / 1000} s (${s.withMap} of ${fleet.size} nodes had a map by then)`, nodesWithMap: s.withMap };
+    }
     const ok = result.filter((r) => !r.error);
     const errors = result.length - ok.length;
     const lastRegistered = Math.max(...ok.map((r) => r.registered));

@@ -81,6 +81,7 @@ for (const id of ids) {
 state.nodes.touch(ids[5]!, { endpoints: ['198.51.100.7:41641'] }, 'node-patched');
 t = performance.now();
 batcher.flush();
+await batcher.idle();
 const fanoutMs = performance.now() - t;
 const rss = process.memoryUsage().rss;
 

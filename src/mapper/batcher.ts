@@ -18,6 +18,9 @@ export interface MapSink {
   end(): void;
 }
 
+/** Nodes whose deltas are built and written per turn of the event loop. */
+const FANOUT_CHUNK = 256;
+
 function emptySet(): ChangeSet {
   return { changed: new Set(), removed: new Set(), online: new Map(), patched: new Map(), users: new Set(), dnsChanged: false, derpChanged: false, policyChanged: false, at: '' };
 }
@@ -28,7 +31,11 @@ export class Batcher {
   readonly #sinks = new Map<number, Set<MapSink>>();
   #pending = emptySet();
   #timer: NodeJS.Timeout | undefined;
-  #lastFlushMs = 0;
+  /** The running fan-out's next chunk (null while a chunk runs), undefined when idle. */
+  #fanout: NodeJS.Immediate | null | undefined;
+  #dirty = false;
+  #lastFanoutMs = 0;
+  readonly #idleWaiters: Array<() => void> = [];
   readonly #unsubscribe: () => void;
 
   constructor(state: State, mapper: Mapper, windowMs: number) {
@@ -105,36 +112,74 @@ export class Batcher {
   }
 
   /**
-   * The window stretches to the last flush's duration: with thousands of streams a flush takes
-   * a while, and waiting as long again merges more changes into the next one, so fan-out never
-   * takes more than about half the time and registrations keep being served meanwhile.
+   * The next batch waits the base window, stretched to half the last fan-out's duration (at
+   * most a second): with thousands of streams a fan-out takes a while, and merging what arrives
+   * meanwhile into one batch keeps fan-out from taking all the CPU that joins also need.
    */
   #schedule(): void {
-    this.#timer ??= setTimeout(() => this.flush(), Math.max(this.#windowMs, Math.min(this.#lastFlushMs, 1000)));
+    this.#dirty = true;
+    if (this.#fanout !== undefined) return; // rescheduled when the running fan-out ends
+    this.#timer ??= setTimeout(() => this.flush(), Math.max(this.#windowMs, Math.min(this.#lastFanoutMs / 2, 1000)));
   }
 
-  /** Sends the pending batch now. */
+  /**
+   * Sends the pending batch: the first FANOUT_CHUNK nodes now, the rest in later turns of the
+   * event loop, so requests (registrations, full maps) are served between chunks. Nodes whose
+   * stream started meanwhile already got a full map with these changes and are skipped.
+   */
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#fanout !== undefined) return;
     const started = performance.now();
     const set = this.#pending;
     this.#pending = emptySet();
+    this.#dirty = false;
     set.at = new Date().toISOString(); // one ControlTime per batch, so equal deltas are equal text
     const frames = new FrameMemo();
-    for (const [nodeId, sinks] of this.#sinks) {
-      if (set.removed.has(nodeId)) {
-        for (const s of [...sinks]) s.end();
-        continue;
+    const viewers = [...this.#sinks.keys()];
+    let next = 0;
+    const step = (): void => {
+      const end = Math.min(viewers.length, next + FANOUT_CHUNK);
+      try {
+        for (; next < end; next++) this.#deliver(viewers[next]!, set, frames);
+      } catch (err) {
+        this.#fanout = undefined;
+        throw err;
       }
-      const json = this.#mapper.delta(nodeId, set);
-      if (json) for (const s of sinks) s.sendFrame(frames.frame(json, s.zstd));
+      if (next < viewers.length) {
+        this.#fanout = setImmediate(step);
+        return;
+      }
+      this.#fanout = undefined;
+      this.#lastFanoutMs = performance.now() - started;
+      for (const resolve of this.#idleWaiters.splice(0)) resolve();
+      if (this.#dirty) this.#schedule();
+    };
+    this.#fanout = null;
+    step();
+  }
+
+  #deliver(nodeId: number, set: ChangeSet, frames: FrameMemo): void {
+    const sinks = this.#sinks.get(nodeId);
+    if (!sinks) return;
+    if (set.removed.has(nodeId)) {
+      for (const s of [...sinks]) s.end();
+      return;
     }
-    this.#lastFlushMs = performance.now() - started;
+    const json = this.#mapper.delta(nodeId, set);
+    if (json) for (const s of sinks) s.sendFrame(frames.frame(json, s.zstd));
+  }
+
+  /** Resolves once no fan-out is running (for benchmarks and tests). */
+  idle(): Promise<void> {
+    return this.#fanout === undefined ? Promise.resolve() : new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   close(): void {
     clearTimeout(this.#timer);
+    if (this.#fanout) clearImmediate(this.#fanout);
+    this.#fanout = undefined;
     this.#unsubscribe();
     for (const sinks of this.#sinks.values()) for (const s of [...sinks]) s.end();
     this.#sinks.clear();
