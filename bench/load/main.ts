@@ -4,11 +4,14 @@
 //
 //   node --import tsx bench/load/main.ts --n 1000,10000 --servers switchboard,headscale
 //     [--scenarios join,first-map,churn,policy,reconnect] [--churn-rate 10] [--churn-seconds 15]
-//     [--workers 3] [--concurrency 64] [--timeout 300] [--out bench/results/load.json]
+//     [--workers 3] [--concurrency 64] [--timeout 300] [--out bench/results/load.json] [--charts docs/img]
+//
+// A server whose join storm does not complete at some N is not run at larger N.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { renderCharts } from './chart.js';
 import { Fleet } from './fleet.js';
 import { churn, firstFullMap, joinStorm, policyChange, reconnectStorm, type Measured } from './scenarios.js';
 import { ServerUnderTest, procStats, type ServerKind } from './servers.js';
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     timeout: { type: 'string', default: '300' },
     out: { type: 'string', default: 'bench/results/load.json' },
+    charts: { type: 'string', default: 'docs/img' },
   },
 });
 
@@ -72,6 +76,9 @@ async function runOne(kind: ServerKind, n: number): Promise<Record<string, Measu
   return out;
 }
 
+/** Counts, not figures of merit: no ratio. */
+const NEUTRAL = new Set(['changes', 'nodesWithMap', 'peersInFirstMap', 'clientRssMiB']);
+
 function table(results: Results, n: number): string {
   const lines: string[] = [];
   for (const [scenario, byN] of Object.entries(results)) {
@@ -84,7 +91,8 @@ function table(results: Results, n: number): string {
     for (const k of metrics) {
       const v = servers.map((s) => row[s]?.[k]);
       const [a, b] = v as Array<number | undefined>;
-      const ratio = servers.length === 2 && typeof a === 'number' && typeof b === 'number' && a > 0 && b > 0 ? (k.endsWith('PerSecond') ? a / b : b / a) : undefined;
+      const comparable = servers.length === 2 && !NEUTRAL.has(k) && typeof a === 'number' && typeof b === 'number' && a > 0 && b > 0;
+      const ratio = comparable ? (k.endsWith('PerSecond') ? a / b : b / a) : undefined;
       lines.push(`| ${k} | ${v.map((x) => (x === undefined ? '–' : String(x))).join(' | ')} |${servers.length === 2 ? ` ${ratio ? ratio.toFixed(1) + 'x' : '–'} |` : ''}`);
     }
     for (const s of servers) {
@@ -97,10 +105,16 @@ function table(results: Results, n: number): string {
 
 const outPath = path.resolve(values.out);
 const results: Results = fs.existsSync(outPath) ? (JSON.parse(fs.readFileSync(outPath, 'utf8')) as Results) : {};
+const gaveUp = new Map<ServerKind, number>(); // server -> N at which its join storm did not complete
 for (const n of sizes) {
   for (const kind of servers) {
     process.stderr.write(`${kind}, N = ${n}\n`);
-    const got = await runOne(kind, n);
+    const failedAt = gaveUp.get(kind);
+    const got =
+      failedAt === undefined
+        ? await runOne(kind, n)
+        : { join: { completed: false, note: `not run: the join storm did not complete at N = ${failedAt}` } };
+    if (failedAt === undefined && got.join?.completed !== true) gaveUp.set(kind, n);
     for (const [scenario, m] of Object.entries(got)) {
       ((results[scenario] ??= {})[String(n)] ??= {})[kind] = m;
     }
@@ -109,4 +123,5 @@ for (const n of sizes) {
   }
   process.stdout.write(table(results, n) + '\n');
 }
+for (const f of renderCharts(results, values.charts)) process.stderr.write(`wrote ${f}\n`);
 process.stdout.write(`\n(ratio: how many times better Switchboard is; results merged into ${path.relative(process.cwd(), outPath)})\n`);
