@@ -12,6 +12,10 @@ import type { EphemeralReaper } from '../../state/ephemeral-reaper.js';
 import { BodyError, respondText } from './h2-io.js';
 import { endpointTable, findEndpoint, type EndpointRow } from './endpoints.js';
 import { handleRegister } from './register-handler.js';
+import { FullMapGate } from './full-map-gate.js';
+
+/** Full maps written at once: about 50 MB in flight at ten thousand peers. */
+const FULL_MAPS_IN_FLIGHT = 32;
 import { handleMap } from './map-handler.js';
 
 export interface ControlDeps {
@@ -34,6 +38,7 @@ export class ControlServer {
     this.#logger = deps.logger;
     const mapDeps = {
       ...deps,
+      fullMaps: new FullMapGate(FULL_MAPS_IN_FLIGHT),
       onOnline: (node: { id: number }) => {
         deps.reaper.cancel(node.id);
         deps.state.nodes.setOnline(node.id, true);

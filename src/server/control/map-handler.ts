@@ -13,12 +13,15 @@ import type { Mapper } from '../../mapper/mapper.js';
 import type { Logger } from '../../lib/logger.js';
 import { readJsonBody, respondText } from './h2-io.js';
 import { MapSession } from './map-session.js';
+import type { FullMapGate } from './full-map-gate.js';
 
 export interface MapDeps {
   state: State;
   mapper: Mapper;
   batcher: Batcher;
   logger: Logger;
+  /** Bounds the full maps being written at once. */
+  fullMaps: FullMapGate;
   /** Called when a node's last stream ends. */
   onOffline(node: Node): void;
   /** Called when a node's first stream starts. */
@@ -79,17 +82,20 @@ export async function handleMap(deps: MapDeps, stream: http2.ServerHttp2Stream, 
   if (update) node = deps.state.nodes.touch(node.id, update.patch, update.change) ?? node;
   const zstd = req.Compress === 'zstd';
 
+  if (!req.Stream && req.OmitPeers) return respondText(stream, 200, '');
+  if (!(await deps.fullMaps.enter(stream))) return;
+  const full = deps.mapper.fullMapFrame(node.id, zstd);
+  if (!full) {
+    deps.fullMaps.hold(stream, true);
+    return respondText(stream, 404, 'node not found');
+  }
   if (!req.Stream) {
-    if (req.OmitPeers) return respondText(stream, 200, '');
-    const full = deps.mapper.fullMapFrame(node.id, zstd);
-    if (!full) return respondText(stream, 404, 'node not found');
     stream.respond({ ':status': 200, 'content-type': 'application/octet-stream' });
     stream.end(full);
+    deps.fullMaps.hold(stream, false); // until the stream closes
     return;
   }
 
-  const full = deps.mapper.fullMapFrame(node.id, zstd);
-  if (!full) return respondText(stream, 404, 'node not found');
   const nodeId = node.id;
   const session: MapSession = new MapSession(stream, nodeId, zstd, () => {
     if (deps.batcher.remove(session) === 0) {
@@ -98,7 +104,7 @@ export async function handleMap(deps: MapDeps, stream: http2.ServerHttp2Stream, 
     }
   });
   // The full map goes out before the session can receive any delta (same tick).
-  session.start(full);
+  deps.fullMaps.hold(stream, session.start(full));
   const first = deps.batcher.sessionCount(nodeId) === 0;
   deps.batcher.add(session);
   if (first) deps.onOnline(node);

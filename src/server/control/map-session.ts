@@ -32,10 +32,10 @@ export class MapSession implements MapSink {
     return this.#ended;
   }
 
-  /** Answers the request and writes the first (full map) frame. */
-  start(firstFrame: Buffer): void {
+  /** Answers the request and writes the first (full map) frame; false while the stream buffers it. */
+  start(firstFrame: Buffer): boolean {
     this.#stream.respond({ ':status': 200, 'content-type': 'application/octet-stream' });
-    this.#write(firstFrame);
+    return this.#write(firstFrame);
   }
 
   send(json: string): void {
@@ -46,14 +46,15 @@ export class MapSession implements MapSink {
     this.#write(frame);
   }
 
-  #write(frame: Buffer): void {
-    if (this.#ended) return;
+  #write(frame: Buffer): boolean {
+    if (this.#ended) return true;
     if (this.#stream.writableLength > MAX_BUFFERED_BYTES) {
       this.end();
-      return;
+      return true;
     }
-    this.#stream.write(frame);
+    const taken = this.#stream.write(frame);
     this.#armKeepAlive();
+    return taken;
   }
 
   #armKeepAlive(): void {
