@@ -23,19 +23,22 @@ function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 }
 
-export function lineChart(title: string, yLabel: string, series: Series[]): string {
-  const W = 640;
-  const H = 360;
+export function lineChart(title: string, yLabel: string, series: Series[], logY = false): string {
+  const W = 800;
+  const H = 380;
   const L = 70;
-  const R = 170;
+  const R = 260;
   const T = 40;
   const B = 50;
   const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
-  const yMax = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p[1]))) * 1.1;
+  const values = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => v > 0);
+  const yMax = logY ? 10 ** Math.ceil(Math.log10(Math.max(10, ...values))) : Math.max(1, ...values) * 1.1;
+  const yMin = logY ? 10 ** Math.floor(Math.log10(Math.min(yMax / 10, ...values))) : 0;
+  const yFrac = (y: number) => (logY ? (Math.log10(Math.max(y, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin)) : y / yMax);
   const xLog = (x: number) => Math.log10(x);
   const [x0, x1] = [xLog(xs[0] ?? 1), xLog(xs[xs.length - 1] ?? 10)];
   const px = (x: number) => L + (x1 === x0 ? 0.5 : (xLog(x) - x0) / (x1 - x0)) * (W - L - R);
-  const py = (y: number) => H - B - (y / yMax) * (H - T - B);
+  const py = (y: number) => H - B - yFrac(y) * (H - T - B);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
@@ -49,10 +52,12 @@ export function lineChart(title: string, yLabel: string, series: Series[]): stri
     out.push(`<line x1="${px(x)}" y1="${H - B}" x2="${px(x)}" y2="${H - B + 5}" stroke="#333"/>`);
     out.push(`<text x="${px(x)}" y="${H - B + 18}" text-anchor="middle">${x}</text>`);
   }
-  for (let i = 0; i <= 4; i++) {
-    const y = (yMax / 4) * i;
+  const ticks = logY
+    ? Array.from({ length: Math.round(Math.log10(yMax / yMin)) + 1 }, (_, i) => yMin * 10 ** i)
+    : Array.from({ length: 5 }, (_, i) => (yMax / 4) * i);
+  for (const [i, y] of ticks.entries()) {
     out.push(`<line x1="${L - 4}" y1="${py(y)}" x2="${W - R}" y2="${py(y)}" stroke="${i ? '#eee' : '#333'}"/>`);
-    out.push(`<text x="${L - 8}" y="${py(y) + 4}" text-anchor="end">${y >= 100 ? Math.round(y) : y.toFixed(1)}</text>`);
+    out.push(`<text x="${L - 8}" y="${py(y) + 4}" text-anchor="end">${y >= 100 || logY ? Math.round(y).toLocaleString('en') : y.toFixed(1)}</text>`);
   }
   series.forEach((s, i) => {
     const pts = [...s.points].sort((a, b) => a[0] - b[0]);
@@ -83,13 +88,13 @@ function seriesOf(results: Results, scenario: string, metric: string, label: str
 export function renderCharts(results: Results, dir: string): string[] {
   fs.mkdirSync(dir, { recursive: true });
   const charts: Array<[string, string]> = [
-    ['load-latency.svg', lineChart('Change delivery latency', 'milliseconds', [
+    ['load-latency.svg', lineChart('Change delivery latency', 'milliseconds (log scale)', [
       ...seriesOf(results, 'churn', 'everyPeerP99Ms', 'endpoint p99'),
       ...seriesOf(results, 'policy', 'allNodesMs', 'policy, all nodes', '6 4'),
       ...seriesOf(results, 'first-map', 'firstMapMs', 'first full map', '2 3'),
-    ])],
+    ], true)],
     ['load-memory.svg', lineChart('Server peak memory', 'MiB (peak RSS)', seriesOf(results, 'server', 'peakRssMiB', 'peak RSS'))],
-    ['load-join.svg', lineChart('Join storm', 'registrations per second', seriesOf(results, 'join', 'registrationsPerSecond', 'registrations/s'))],
+    ['load-join.svg', lineChart('Join storm', 'registrations per second (log scale)', seriesOf(results, 'join', 'registrationsPerSecond', 'registrations/s'), true)],
   ];
   return charts.map(([name, svg]) => {
     const file = path.join(dir, name);
