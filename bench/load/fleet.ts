@@ -30,10 +30,6 @@ class WorkerHandle {
     });
   }
 
-  get pid(): number {
-    return this.#child.pid!;
-  }
-
   request<T extends FromWorker>(req: Request): Promise<T> {
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -60,10 +56,6 @@ export class Fleet {
   constructor(size: number, workers: number) {
     this.size = size;
     this.#workers = Array.from({ length: workers }, () => new WorkerHandle());
-  }
-
-  get pids(): number[] {
-    return this.#workers.map((w) => w.pid);
   }
 
   #owner(index: number): WorkerHandle {
