@@ -20,13 +20,14 @@
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
+import { freePort } from '../../test/support/ports.js';
+import { procStats } from '../lib/proc.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CACHE = path.join(REPO, '.cache/derp-bench');
@@ -176,23 +177,6 @@ function build(doBuild: boolean, buildSwitchboard: boolean): Builds {
 // ---------------------------------------------------------------------------------------------
 // Servers
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** utime + stime of a process (all threads), in seconds; and its resident set. */
-function procStats(pid: number): { cpu: number; rss: number } {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-  return { cpu: (Number(f[11]) + Number(f[12])) / 100, rss: rssKb * 1024 };
-}
-
 class Server {
   log = '';
   constructor(
@@ -338,8 +322,8 @@ function runLoad(b: Builds, server: Server, o: Opts, rate: number, scenario: str
   let rss = 0;
   child.stdout.on('data', (d) => (out += d));
   readline.createInterface({ input: child.stderr }).on('line', (line) => {
-    if (line === 'window-start') cpu0 = procStats(server.pid).cpu;
-    else if (line === 'window-end') ({ cpu: cpu1, rss } = procStats(server.pid));
+    if (line === 'window-start') cpu0 = procStats(server.pid).cpuSeconds;
+    else if (line === 'window-end') ({ cpuSeconds: cpu1, rssBytes: rss } = procStats(server.pid));
     else err += line + '\n';
   });
   return new Promise((resolve, reject) => {

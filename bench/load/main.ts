@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util';
 import { renderCharts } from './chart.js';
 import { Fleet } from './fleet.js';
 import { churn, firstFullMap, joinStorm, policyChange, reconnectStorm, type Measured } from './scenarios.js';
-import { ServerUnderTest, procStats, type ServerKind } from './servers.js';
+import { procStats } from '../lib/proc.js';
+import { ServerUnderTest, type ServerKind } from './servers.js';
 
 const { values } = parseArgs({
   options: {

@@ -6,40 +6,16 @@
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createClient, type Client } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
 import { stringify } from 'yaml';
-import { HeadscaleService } from '../../src/gen/headscale/v1/headscale_pb.js';
+import { socketClient, type AdminClient } from '../../src/cli/client.js';
+import { freePort } from '../../test/support/ports.js';
+import { procStats, type ProcStats } from '../lib/proc.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export type ServerKind = 'switchboard' | 'headscale';
-
-export interface ProcStats {
-  cpuSeconds: number;
-  rssBytes: number;
-  peakRssBytes: number;
-}
-
-export function procStats(pid: number): ProcStats {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) * 1024;
-  return { cpuSeconds: ticks / 100, rssBytes: kb('VmRSS'), peakRssBytes: kb('VmHWM') };
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function headscaleBinary(): string {
   const out = execFileSync('bash', [path.join(REPO, 'scripts/build-headscale.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -59,7 +35,7 @@ export class ServerUnderTest {
   readonly configPath: string;
   #child: ChildProcess | undefined;
   #log = '';
-  #admin: Client<typeof HeadscaleService> | undefined;
+  #admin: AdminClient | undefined;
 
   private constructor(kind: ServerKind, dir: string, port: number) {
     this.kind = kind;
@@ -146,12 +122,9 @@ export class ServerUnderTest {
     return publicKey.replace(/^mkey:/, '');
   }
 
-  get admin(): Client<typeof HeadscaleService> {
-    if (!this.#admin) {
-      const socket = path.join(this.dir, 'admin.sock');
-      const transport = createGrpcTransport({ baseUrl: 'http://localhost', defaultTimeoutMs: 600_000, nodeOptions: { createConnection: () => net.connect(socket) } });
-      this.#admin = createClient(HeadscaleService, transport);
-    }
+  /** The admin gRPC API on the unix socket (the CLI's own client: both servers speak it). */
+  get admin(): AdminClient {
+    this.#admin ??= socketClient(path.join(this.dir, 'admin.sock'), 600_000);
     return this.#admin;
   }
 

@@ -4,7 +4,6 @@
 //   - one node's endpoint change fanned out to N live sessions (delta built + zstd-framed each).
 // Usage: node --import tsx bench/map/full-map.bench.ts [N=10000]
 
-import crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Store } from '../../src/store/index.js';
 import { State } from '../../src/state/index.js';
@@ -13,6 +12,7 @@ import { Batcher, type MapSink } from '../../src/mapper/batcher.js';
 import { encodeFrame } from '../../src/mapper/frames.js';
 import { sqliteDatabase } from '../../test/support/databases.js';
 import { TEST_STATE_OPTIONS } from '../../test/support/state.js';
+import { addNodes } from '../../test/support/nodes.js';
 
 const N = Number(process.argv[2] ?? 10_000);
 const db = sqliteDatabase();
@@ -22,26 +22,7 @@ const user = await state.users.create({ name: 'bench' });
 
 let t = performance.now();
 await store.transaction(async () => {});
-for (let i = 0; i < N; i++) {
-  await state.nodes.add({
-    machineKey: `mkey:${crypto.randomBytes(32).toString('hex')}`,
-    nodeKey: `nodekey:${crypto.randomBytes(32).toString('hex')}`,
-    discoKey: `discokey:${crypto.randomBytes(32).toString('hex')}`,
-    endpoints: ['192.0.2.1:41641', '10.0.0.1:41641'],
-    hostinfo: { Hostname: `node${i}`, OS: 'linux', Services: [{ Proto: 'peerapi4', Port: 12345 }], NetInfo: { PreferredDERP: 999 } },
-    ipv4: `100.${64 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}`,
-    ipv6: `fd7a:115c:a1e0::${i.toString(16)}`,
-    hostname: `node${i}`,
-    givenName: `node${i}`,
-    userId: user.id,
-    registerMethod: 'authkey',
-    tags: [],
-    authKeyId: null,
-    lastSeen: null,
-    expiry: null,
-    approvedRoutes: [],
-  });
-}
+await addNodes(state, user.id, N, ['192.0.2.1:41641', '10.0.0.1:41641']);
 const addMs = performance.now() - t;
 
 const mapper = new Mapper(state, {

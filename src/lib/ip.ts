@@ -1,4 +1,5 @@
-// IPv4 and IPv6 addresses and prefixes as big integers, for allocation and containment checks.
+// IPv4 and IPv6 addresses and prefixes as big integers, for allocation and containment checks,
+// and the one RFC 5952 text form of an address (used by the policy engine and STUN too).
 
 import net from 'node:net';
 

@@ -2,6 +2,8 @@
 // (RFC 5952 for IPv6) and the arithmetic the compiler needs. Addresses are bigints; the
 // family is carried alongside (4 or 6) so the two spaces never mix.
 
+import { formatIp } from '../lib/ip.js';
+
 export type Family = 4 | 6;
 
 export interface Addr {
@@ -107,7 +109,7 @@ export function formatAddr(family: Family, v: bigint): string {
   if (family === 6) {
     let t = v6Text.get(v);
     if (t === undefined) {
-      t = formatIPv6(v);
+      t = formatIp(6, v);
       if (v6Text.size > 1_000_000) v6Text.clear();
       v6Text.set(v, t);
     }
@@ -117,30 +119,6 @@ export function formatAddr(family: Family, v: bigint): string {
     const n = Number(v);
     return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
   }
-}
-
-function formatIPv6(v: bigint): string {
-  const groups: number[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(Number((v >> BigInt(i * 16)) & 0xffffn));
-  // longest run of zeros (length >= 2) is compressed
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
 export function formatPrefix(p: Prefix): string {

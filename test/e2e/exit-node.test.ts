@@ -15,35 +15,17 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { harnessTest, type TailscaleNode } from '../harness/tailscale.js';
+import { harnessTest } from '../harness/tailscale.js';
 import { ServerProcess } from '../support/server-process.js';
-import { TestNetwork, netnsAvailable } from '../support/netns.js';
-import { join, peers, socksExchange } from './helpers.js';
+import { TestNetwork } from '../support/netns.js';
+import { eventually, fetchVia, join, netnsOrSkip, peers } from './helpers.js';
 
 const SERVER_IP = '10.234.1.1';
 const INTERNET_IP = '203.0.113.10'; // in "wan", reached from "ex" via the transit link
 const ATTACHED_IP = '198.51.100.10'; // on a LAN attached to "ex" itself
 
-async function fetchVia(node: TailscaleNode, ip: string): Promise<string> {
-  return socksExchange(node, ip, 8080, 'GET / HTTP/1.0\r\n\r\n', 4_000);
-}
-
-async function eventually(what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const start = Date.now();
-  while (!(await fn())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 harnessTest('a client with --exit-node reaches what only the exit node can reach', async (h, t) => {
-  const why = netnsAvailable();
-  if (why) {
-    if (process.env.CI === 'true') throw new Error(why);
-    process.stderr.write(`\n*** SKIPPING exit-node test: ${why} ***\n`);
-    t.skip(why);
-    return;
-  }
+  if (!netnsOrSkip(t, 'exit-node test')) return;
   const net = new TestNetwork();
   let s: ServerProcess | undefined;
   try {

@@ -2,7 +2,9 @@
 
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import type { TestContext } from 'node:test';
 import type { TailscaleNode, TailscaleStatus } from '../harness/tailscale.js';
+import { netnsAvailable } from '../support/netns.js';
 
 export interface PeerView {
   HostName: string;
@@ -80,4 +82,27 @@ export function socksExchange(from: TailscaleNode, ip: string, port: number, sen
       }
     });
   });
+}
+
+/** An HTTP GET to ip:8080 through the node's SOCKS5 proxy; '' when it does not get through. */
+export function fetchVia(node: TailscaleNode, ip: string): Promise<string> {
+  return socksExchange(node, ip, 8080, 'GET / HTTP/1.0\r\n\r\n', 4_000);
+}
+
+export async function eventually(what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const start = Date.now();
+  while (!(await fn())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** False (and the test skipped loudly) when network namespaces cannot be made; fails under CI. */
+export function netnsOrSkip(t: TestContext, what: string): boolean {
+  const why = netnsAvailable();
+  if (!why) return true;
+  if (process.env.CI === 'true') throw new Error(why);
+  process.stderr.write(`\n*** SKIPPING ${what}: ${why} ***\n`);
+  t.skip(why);
+  return false;
 }

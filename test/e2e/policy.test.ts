@@ -6,7 +6,8 @@ import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { harnessTest, type TailscaleNode } from '../harness/tailscale.js';
-import { ServerProcess, freePort } from '../support/server-process.js';
+import { ServerProcess } from '../support/server-process.js';
+import { freePort } from '../support/ports.js';
 import { join, peers, socksExchange, waitForPeers } from './helpers.js';
 
 /** A TCP listener on the host's loopback: userspace nodes deliver inbound connections there. */

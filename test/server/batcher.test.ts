@@ -3,44 +3,18 @@
 // fan-out goes out in the next batch.
 
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import { test } from 'node:test';
 import { decompress } from 'zstd-napi';
 import { Batcher, type MapSink } from '../../src/mapper/batcher.js';
 import { Mapper } from '../../src/mapper/mapper.js';
-import type { State } from '../../src/state/index.js';
+import { addNodes } from '../support/nodes.js';
 import { withState } from '../support/state.js';
 
 const N = 600;
 
-async function addNodes(state: State, n: number): Promise<number[]> {
-  const user = await state.users.create({ name: 'fan' });
-  for (let i = 0; i < n; i++) {
-    await state.nodes.add({
-      machineKey: `mkey:${crypto.randomBytes(32).toString('hex')}`,
-      nodeKey: `nodekey:${crypto.randomBytes(32).toString('hex')}`,
-      discoKey: `discokey:${crypto.randomBytes(32).toString('hex')}`,
-      endpoints: [],
-      hostinfo: { Hostname: `n${i}`, OS: 'linux' },
-      ipv4: `100.64.${Math.floor(i / 256)}.${i % 256}`,
-      ipv6: `fd7a:115c:a1e0::${(i + 1).toString(16)}`,
-      hostname: `n${i}`,
-      givenName: `n${i}`,
-      userId: user.id,
-      registerMethod: 'authkey',
-      tags: [],
-      authKeyId: null,
-      lastSeen: null,
-      expiry: null,
-      approvedRoutes: [],
-    });
-  }
-  return state.nodes.list().map((x) => x.id);
-}
-
 test('a fan-out over several turns reaches every stream once, with one shared frame', async () => {
   await withState(async (state) => {
-    const ids = await addNodes(state, N);
+    const ids = await addNodes(state, (await state.users.create({ name: 'fan' })).id, N);
     const mapper = new Mapper(state, { baseDomain: 'tailnet.test', domain: 't', dnsConfig: () => ({}), derpMap: () => ({ Regions: {} }), capMap: {} });
     const batcher = new Batcher(state, mapper, 1_000_000); // flushed by hand
     const got = new Map<number, Buffer[]>();

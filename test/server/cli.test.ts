@@ -5,31 +5,14 @@ import assert from 'node:assert/strict';
 import { BACKENDS, postgresUrl } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import type { NewNode } from '../../src/store/index.js';
+import { testNode } from '../support/nodes.js';
 
 function json(stdout: string): any {
   return JSON.parse(stdout);
 }
 
-function seedNode(userId: number | null, n: number, overrides: Partial<NewNode> = {}): NewNode {
-  return {
-    machineKey: `mkey:${n.toString(16).padStart(64, '0')}`,
-    nodeKey: `nodekey:${(n + 1000).toString(16).padStart(64, '0')}`,
-    discoKey: '',
-    endpoints: [],
-    hostinfo: null,
-    ipv4: `100.64.0.${n}`,
-    ipv6: `fd7a:115c:a1e0::${n}`,
-    hostname: `laptop`,
-    givenName: 'laptop',
-    userId,
-    registerMethod: 'authkey',
-    tags: [],
-    authKeyId: null,
-    lastSeen: null,
-    expiry: null,
-    approvedRoutes: [],
-    ...overrides,
-  };
+function seedNode(userId: number | null, n: number): NewNode {
+  return testNode(n, userId, { ipv6: `fd7a:115c:a1e0::${n}`, hostname: 'laptop', givenName: 'laptop' });
 }
 
 for (const backend of BACKENDS) {

@@ -4,22 +4,14 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { runCli, type CliResult } from './server.js';
+import { freePort } from './ports.js';
 
 const BIN = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
-
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** A config for a server with the embedded DERP relay, on a fixed loopback port. */
 export function e2eConfig(dir: string, port: number, extra: Record<string, unknown> = {}, host = '127.0.0.1'): Record<string, unknown> {

@@ -3,6 +3,7 @@
 // IPv4-mapped IPv6 (::ffff:a.b.c.d) unmapped the way Go's netip.Addr.Unmap does.
 
 import net from 'node:net';
+import { formatIp } from '../../lib/ip.js';
 
 export function ipv4ToBytes(ip: string): Buffer {
   const parts = ip.split('.').map(Number);
@@ -35,26 +36,9 @@ export function ipv6ToBytes(text: string): Buffer {
 export function bytesToIp(b: Uint8Array): string {
   if (b.length === 4) return Array.from(b).join('.');
   if (b.length !== 16) throw new RangeError(`IP address must be 4 or 16 bytes, got ${b.length}`);
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((b[2 * i]! << 8) | b[2 * i + 1]!);
-  let bestAt = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (xs: number[]) => xs.map((x) => x.toString(16)).join(':');
-  if (bestAt < 0) return hex(g);
-  return `${hex(g.slice(0, bestAt))}::${hex(g.slice(bestAt + bestLen))}`;
+  let value = 0n;
+  for (const byte of b) value = (value << 8n) | BigInt(byte);
+  return formatIp(6, value);
 }
 
 /** "::ffff:1.2.3.4" -> "1.2.3.4"; other addresses unchanged (zone id dropped). */
