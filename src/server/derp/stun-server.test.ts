@@ -5,6 +5,7 @@ import dgram from 'node:dgram';
 import os from 'node:os';
 import { StunServer } from './stun-server.js';
 import { buildBindingRequest, parseBindingResponse } from '../../protocol/stun/message.js';
+import { skipWithout } from '../../../test/support/prerequisites.js';
 
 /** Sends `packets` from a fresh UDP socket; resolves with the replies seen within waitMs. */
 async function exchange(type: 'udp4' | 'udp6', host: string, port: number, packets: Buffer[], waitMs = 300) {
@@ -52,7 +53,7 @@ test('garbage and non-tailnode requests (when required) are ignored and counted'
   await stun.close();
 });
 
-test('IPv6 on ::1 answers with an IPv6 XOR-MAPPED-ADDRESS', { skip: !ipv6Available() && 'no IPv6 loopback' }, async () => {
+test('IPv6 on ::1 answers with an IPv6 XOR-MAPPED-ADDRESS', { skip: skipWithout(ipv6Available(), 'no IPv6 loopback') }, async () => {
   const stun = new StunServer();
   const { port } = await stun.listen('::1', 0);
   const { replies, local } = await exchange('udp6', '::1', port, [buildBindingRequest()]);
@@ -62,7 +63,7 @@ test('IPv6 on ::1 answers with an IPv6 XOR-MAPPED-ADDRESS', { skip: !ipv6Availab
   await stun.close();
 });
 
-test('a dual-stack "::" listener answers IPv4 clients with IPv4 (mapped address unmapped)', { skip: !ipv6Available() && 'no IPv6' }, async () => {
+test('a dual-stack "::" listener answers IPv4 clients with IPv4 (mapped address unmapped)', { skip: skipWithout(ipv6Available(), 'no IPv6') }, async () => {
   const stun = new StunServer();
   const { port } = await stun.listen('::', 0);
   const { replies, local } = await exchange('udp4', '127.0.0.1', port, [buildBindingRequest()]);

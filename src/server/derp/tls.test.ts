@@ -12,6 +12,7 @@ import { derpTlsServerOptions, generateDerpCertificate, loadOrCreateDerpCertific
 import { DerpServer, randomDerpPrivateKey } from './server.js';
 import { handleDerpRequest, handleDerpUpgrade } from './http.js';
 import { checkPinnedPeer, dialDerp } from '../../protocol/derp/http-client.js';
+import { skipWithout } from '../../../test/support/prerequisites.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-derp-tls-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -66,7 +67,7 @@ test('node parses it: v3, self-signed, P-256, SANs, server auth, not a CA', () =
   assert.deepEqual(x.raw, c.certDer);
 });
 
-test('openssl x509 parses it', { skip: !hasOpenssl() && 'openssl not installed' }, () => {
+test('openssl x509 parses it', { skip: skipWithout(hasOpenssl(), 'openssl not installed') }, () => {
   const c = loadOrCreateDerpCertificate({ ...files, hostNames: ['127.0.0.1', 'derp.test'] });
   const text = execFileSync('openssl', ['x509', '-in', files.certPath, '-noout', '-text'], { encoding: 'utf8' });
   assert.match(text, /Version: 3 \(0x2\)/);
