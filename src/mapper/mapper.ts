@@ -52,7 +52,7 @@ export class Mapper {
   readonly #views = new Map<number, ViewerView>();
   readonly #shapes = new SentShapes();
   readonly #blocks: PeerBlocks;
-  readonly #answers = new Map<number, { compiled: CompiledPolicy | null; answer: PolicyAnswer; filterJson?: string; sshJson?: string }>();
+  readonly #answers = new Map<number, { compiled: CompiledPolicy | null; answer: PolicyAnswer }>();
 
   constructor(state: State, opts: MapperOptions) {
     this.#state = state;
@@ -68,7 +68,6 @@ export class Mapper {
 
   forget(id: number): void {
     this.#cache.forget(id);
-    this.#answers.delete(id);
   }
 
   /** The node has no stream left: its view is rebuilt by the next full map. */
@@ -86,15 +85,6 @@ export class Mapper {
     const answer = answerFor(compiled, nodeId);
     this.#answers.set(nodeId, { compiled, answer });
     return answer;
-  }
-
-  /** The node's packet filter and SSH policy as JSON text, encoded once per answer. */
-  #policyTexts(nodeId: number): { filterJson: string; sshJson: string } {
-    const answer = this.#answer(nodeId);
-    const entry = this.#answers.get(nodeId)!;
-    entry.filterJson ??= JSON.stringify(answer.filter);
-    entry.sshJson ??= answer.ssh === undefined ? '' : JSON.stringify(answer.ssh);
-    return { filterJson: entry.filterJson, sshJson: entry.sshJson };
   }
 
   #selfJson(id: number, answer: PolicyAnswer): string | undefined {
@@ -166,7 +156,7 @@ export class Mapper {
       peers.push(this.#peerEntry(selfId, node));
       users.push(ownerId(node));
     }
-    const { filterJson, sshJson } = this.#policyTexts(selfId);
+    const { filterJson, sshJson } = answer;
     this.#views.set(selfId, { peers: answer.peers, filterJson, sshJson });
     const before = [
       `{"Node":${selfJson}`,
@@ -214,8 +204,9 @@ export class Mapper {
     }
 
     // a recompile can reshape peers that are otherwise unchanged (a route moved, disable-ipv4)
-    const listed = new Set([...changed, ...removed]);
-    const visible = (id: number) => !listed.has(id) && this.#visible(answer, viewerId, id) && this.#state.nodes.get(id) !== undefined;
+    let listed: Set<number> | undefined; // built only when the policy did change
+    const visible = (id: number) =>
+      !(listed ??= new Set([...changed, ...removed])).has(id) && this.#visible(answer, viewerId, id) && this.#state.nodes.get(id) !== undefined;
     changed.push(...this.#shapes.moved(viewerId, this.#state.policy.compiled(), visible));
     const users: number[] = [...set.users];
     const peerJson: string[] = [];
@@ -231,12 +222,14 @@ export class Mapper {
     if (patches.length > 0) parts.push(`"PeersChangedPatch":${JSON.stringify(patches)}`);
     if (users.length > 0 && (peerJson.length > 0 || set.users.size > 0)) parts.push(`"UserProfiles":${this.#profilesJson(users)}`);
 
-    const { filterJson, sshJson } = this.#policyTexts(viewerId);
+    const { filterJson, sshJson } = answer;
     if (filterJson !== view.filterJson) parts.push(`"PacketFilter":${filterJson}`);
     if (sshJson !== view.sshJson) parts.push(`"SSHPolicy":${sshJson || '{"rules":[]}'}`);
     if (set.dnsChanged) parts.push(`"DNSConfig":${JSON.stringify(this.#opts.dnsConfig())}`);
     if (set.derpChanged) parts.push(`"DERPMap":${JSON.stringify(this.#opts.derpMap())}`);
-    this.#views.set(viewerId, { peers: answer.peers, filterJson, sshJson });
+    if (view.peers !== answer.peers || view.filterJson !== filterJson || view.sshJson !== sshJson || !this.#views.has(viewerId)) {
+      this.#views.set(viewerId, { peers: answer.peers, filterJson, sshJson });
+    }
     if (parts.length === 0) return undefined;
     parts.push(`"ControlTime":${JSON.stringify(set.at || new Date().toISOString())}`);
     return `{${parts.join(',')}}`;

@@ -17,21 +17,25 @@ export interface ViewerView {
 
 export interface PolicyAnswer {
   peers: Set<number> | null;
-  filter: FilterRule[];
-  ssh: unknown;
+  /** The packet filter and SSH policy as JSON text ('' = no SSH policy), encoded once per answer. */
+  filterJson: string;
+  sshJson: string;
   capMap: Record<string, unknown[] | null>;
 }
+
+const ALLOW_ALL_JSON = JSON.stringify(ALLOW_ALL_FILTER);
 
 /**
  * The policy's view for one node; with no policy, every node sees every other, allow-all.
  * `peers` is null whenever the node sees everyone, policy or not.
  */
 export function answerFor(compiled: CompiledPolicy | null, nodeId: number): PolicyAnswer {
-  if (!compiled) return { peers: null, filter: ALLOW_ALL_FILTER, ssh: undefined, capMap: {} };
+  if (!compiled) return { peers: null, filterJson: ALLOW_ALL_JSON, sshJson: '', capMap: {} };
+  const ssh = compiled.sshPolicyFor(nodeId);
   return {
     peers: compiled.seesEveryone(nodeId) ? null : new Set(compiled.peersOf(nodeId)),
-    filter: compiled.packetFilterFor(nodeId),
-    ssh: compiled.sshPolicyFor(nodeId) ?? undefined,
+    filterJson: JSON.stringify(compiled.packetFilterFor(nodeId)),
+    sshJson: ssh ? JSON.stringify(ssh) : '',
     capMap: compiled.capMapFor(nodeId) as Record<string, unknown[] | null>,
   };
 }
