@@ -11,9 +11,8 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { decompress } from 'zstd-napi';
 import { formatKey, generatePrivateKey, publicKeyOf } from '../../src/crypto/keys.js';
-import { dialTs2021 } from '../../src/protocol/noise/client.js';
+import { CAPVER, openControlSession } from '../../test/support/control-client.js';
 
-export const CAPVER = 142; // tailscale v1.102.3
 
 /** Milliseconds on a clock shared by every process on this machine. */
 export function now(): number {
@@ -71,21 +70,10 @@ export class SimNode {
 
   async connect(): Promise<void> {
     this.close();
-    const socket = net.connect(this.#target.port, this.#target.host);
+    const { session, socket } = await openControlSession(this.#target.host, this.#target.port, this.machinePrivate, this.#target.serverPublicKey, {
+      initialWindowSize: 4 << 20,
+    });
     this.#socket = socket;
-    socket.setNoDelay(true);
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    const { stream } = await dialTs2021({
-      socket,
-      machinePrivateKey: this.machinePrivate,
-      serverPublicKey: this.#target.serverPublicKey,
-      protocolVersion: CAPVER,
-      host: `${this.#target.host}:${this.#target.port}`,
-    });
-    const session = http2.connect(`http://${this.#target.host}:${this.#target.port}`, {
-      createConnection: () => stream as unknown as net.Socket,
-      settings: { initialWindowSize: 4 << 20 },
-    });
     session.on('error', () => {});
     session.on('close', () => {
       if (this.#session === session) this.#lost();

@@ -17,6 +17,30 @@ export interface HttpResult<T> {
   body: T | string;
 }
 
+/**
+ * A TCP connection, the ts2021 Noise handshake and an HTTP/2 session over it, as tailscaled
+ * opens them (also used by the load generator's simulated nodes).
+ */
+export async function openControlSession(
+  host: string,
+  port: number,
+  machinePrivate: Uint8Array,
+  serverPublicKey: Uint8Array,
+  settings?: http2.Settings,
+): Promise<{ session: http2.ClientHttp2Session; socket: net.Socket }> {
+  const socket = net.connect(port, host);
+  socket.setNoDelay(true);
+  try {
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const { stream } = await dialTs2021({ socket, machinePrivateKey: machinePrivate, serverPublicKey, protocolVersion: CAPVER, host: `${host}:${port}` });
+    const session = http2.connect(`http://${host}:${port}`, { createConnection: () => stream as unknown as net.Socket, ...(settings ? { settings } : {}) });
+    return { session, socket };
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
+}
+
 export class ControlClient {
   readonly machinePrivate = generatePrivateKey();
   readonly machineKey = formatKey('mkey', publicKeyOf(this.machinePrivate));
@@ -39,11 +63,7 @@ export class ControlClient {
     const serverPublicKey = parseKey('mkey', publicKey);
     if (!serverPublicKey) throw new Error(`bad /key answer ${publicKey}`);
     const url = new URL(this.#serverUrl);
-    const socket = net.connect(Number(url.port), url.hostname);
-    socket.setNoDelay(true);
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    const { stream } = await dialTs2021({ socket, machinePrivateKey: this.machinePrivate, serverPublicKey, protocolVersion: CAPVER, host: url.host });
-    this.#session = http2.connect(`http://${url.host}`, { createConnection: () => stream as unknown as net.Socket });
+    ({ session: this.#session } = await openControlSession(url.hostname, Number(url.port), this.machinePrivate, serverPublicKey));
     this.#session.on('error', () => {});
   }
 
