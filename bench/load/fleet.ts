@@ -15,7 +15,8 @@ class WorkerHandle {
   #nextId = 1;
 
   constructor() {
-    this.#child = fork(WORKER, [], { execArgv: ['--import', 'tsx', '--max-old-space-size=8192'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const profile = process.env.LOAD_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LOAD_CPU_PROFILE}/workers`] : [];
+    this.#child = fork(WORKER, [], { execArgv: ['--import', 'tsx', '--max-old-space-size=8192', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.#child.on('message', (raw) => {
       const msg = raw as FromWorker;
       const p = this.#pending.get(msg.id);
@@ -44,7 +45,14 @@ class WorkerHandle {
     });
   }
 
-  kill(): void {
+  /** Gives the worker a few seconds to exit on its own (it writes its profile then), then kills it. */
+  async kill(): Promise<void> {
+    if (this.#child.exitCode === null) {
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, process.env.LOAD_CPU_PROFILE ? 60_000 : 5000);
+        this.#child.once('exit', () => resolve(clearTimeout(timer)));
+      });
+    }
     this.#child.kill('SIGKILL');
   }
 }
@@ -120,6 +128,6 @@ export class Fleet {
 
   async stop(): Promise<void> {
     await Promise.all(this.#workers.map((w) => w.request({ op: 'stop' }).catch(() => undefined)));
-    for (const w of this.#workers) w.kill();
+    await Promise.all(this.#workers.map((w) => w.kill()));
   }
 }

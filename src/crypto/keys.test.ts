@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { formatKey, generatePrivateKey, loadOrCreatePrivateKey, parseKey, publicKeyOf, shortKey } from './keys.js';
+import { formatKey, generateKeyPair, generatePrivateKey, loadOrCreatePrivateKey, parseKey, publicKeyOf, shortKey } from './keys.js';
 
 test('public key matches the RFC 7748 test vector', () => {
   const alicePriv = Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex');
@@ -18,6 +18,15 @@ test('generated keys are clamped and distinct', () => {
   assert.equal(a[0]! & 7, 0);
   assert.equal(a[31]! & 128, 0);
   assert.equal(a[31]! & 64, 64);
+});
+
+test('a generated pair is clamped and its public half is the private half\'s', () => {
+  const a = generateKeyPair();
+  const b = generateKeyPair();
+  assert.notDeepEqual(a.privateKey, b.privateKey);
+  assert.equal(a.privateKey[0]! & 7, 0);
+  assert.equal(a.privateKey[31]! & 192, 64);
+  assert.deepEqual(publicKeyOf(a.privateKey), a.publicKey);
 });
 
 test('text forms round-trip and reject other prefixes', () => {

@@ -18,6 +18,18 @@ export function generatePrivateKey(): Buffer {
   return k;
 }
 
+/**
+ * A new key pair, both halves raw (the private one clamped). Much cheaper than
+ * generatePrivateKey + publicKeyOf: OpenSSL's PKCS#8 import costs ~0.35 ms a key.
+ */
+export function generateKeyPair(): { privateKey: Buffer; publicKey: Buffer } {
+  const pair = crypto.generateKeyPairSync('x25519');
+  const privateKey = Buffer.from(pair.privateKey.export({ format: 'jwk' }).d as string, 'base64url');
+  privateKey[0] = privateKey[0]! & 248; // X25519 clamps anyway: the public key is unchanged
+  privateKey[31] = (privateKey[31]! & 127) | 64;
+  return { privateKey, publicKey: Buffer.from(pair.publicKey.export({ format: 'jwk' }).x as string, 'base64url') };
+}
+
 export function publicKeyOf(privateKey: Buffer): Buffer {
   const keyObject = crypto.createPrivateKey({
     key: Buffer.concat([PKCS8_X25519, privateKey]),

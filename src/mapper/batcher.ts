@@ -1,6 +1,9 @@
 // Fans changes out to connected map sessions. Change values from the state are merged over a
-// short window, then each session gets one message with only what concerns it. A session whose
-// node was deleted is ended.
+// window, then each session gets one message with only what concerns it. A session whose node
+// was deleted is ended. Endpoint, disco key and home DERP changes (what peers need to reach a
+// node) go out after a short window; the rest (joins, online flags, renames, policy) may wait
+// longer on a large tailnet, so that a join storm costs every stream a message a second, not
+// one per join.
 
 import { performance } from 'node:perf_hooks';
 import type { Change } from '../domain/change.js';
@@ -20,6 +23,8 @@ export interface MapSink {
 
 /** Nodes whose deltas are built and written per turn of the event loop. */
 const FANOUT_CHUNK = 256;
+/** The longest a change waits before its fan-out starts (after a running fan-out ends). */
+const MAX_WINDOW_MS = 1000;
 
 function emptySet(): ChangeSet {
   return { changed: new Set(), removed: new Set(), online: new Map(), patched: new Map(), users: new Set(), dnsChanged: false, derpChanged: false, policyChanged: false, at: '' };
@@ -31,6 +36,10 @@ export class Batcher {
   readonly #sinks = new Map<number, Set<MapSink>>();
   #pending = emptySet();
   #timer: NodeJS.Timeout | undefined;
+  /** When the armed timer fires (performance.now() time). */
+  #dueAt = 0;
+  /** Whether the pending batch holds a change peers need to stay reachable. */
+  #urgent = false;
   /** The running fan-out's next chunk (null while a chunk runs), undefined when idle. */
   #fanout: NodeJS.Immediate | null | undefined;
   #dirty = false;
@@ -70,7 +79,7 @@ export class Batcher {
   broadcast(what: { dns?: boolean; derp?: boolean }): void {
     if (what.dns) this.#pending.dnsChanged = true;
     if (what.derp) this.#pending.derpChanged = true;
-    this.#schedule();
+    this.#schedule(false);
   }
 
   #collect(c: Change): void {
@@ -97,6 +106,7 @@ export class Batcher {
         break;
       }
       case 'node-online':
+        this.#mapper.onlineChanged(c.nodeId);
         p.online.set(c.nodeId, c.online);
         break;
       case 'policy-changed':
@@ -108,18 +118,26 @@ export class Batcher {
       case 'user-removed':
         break;
     }
-    this.#schedule();
+    this.#schedule(c.type === 'node-patched');
   }
 
   /**
-   * The next batch waits the base window, stretched to half the last fan-out's duration (at
-   * most a second): with thousands of streams a fan-out takes a while, and merging what arrives
-   * meanwhile into one batch keeps fan-out from taking all the CPU that joins also need.
+   * The next batch waits the base window, stretched with the last fan-out's duration F (at
+   * most a second): F/2 when it holds an urgent change, 4F otherwise. With thousands of streams
+   * a fan-out takes a while; merging what arrives meanwhile into one batch keeps fan-out from
+   * taking the CPU that registrations and full maps need (at most a fifth of it for joins).
    */
-  #schedule(): void {
+  #schedule(urgent: boolean): void {
     this.#dirty = true;
+    this.#urgent ||= urgent;
     if (this.#fanout !== undefined) return; // rescheduled when the running fan-out ends
-    this.#timer ??= setTimeout(() => this.flush(), Math.max(this.#windowMs, Math.min(this.#lastFanoutMs / 2, 1000)));
+    const stretch = this.#urgent ? this.#lastFanoutMs / 2 : this.#lastFanoutMs * 4;
+    const delay = Math.max(this.#windowMs, Math.min(stretch, MAX_WINDOW_MS));
+    const dueAt = performance.now() + delay;
+    if (this.#timer !== undefined && this.#dueAt <= dueAt) return;
+    clearTimeout(this.#timer);
+    this.#dueAt = dueAt;
+    this.#timer = setTimeout(() => this.flush(), delay);
   }
 
   /**
@@ -135,6 +153,7 @@ export class Batcher {
     const set = this.#pending;
     this.#pending = emptySet();
     this.#dirty = false;
+    this.#urgent = false;
     set.at = new Date().toISOString(); // one ControlTime per batch, so equal deltas are equal text
     const frames = new FrameMemo();
     const viewers = [...this.#sinks.keys()];
@@ -154,7 +173,7 @@ export class Batcher {
       this.#fanout = undefined;
       this.#lastFanoutMs = performance.now() - started;
       for (const resolve of this.#idleWaiters.splice(0)) resolve();
-      if (this.#dirty) this.#schedule();
+      if (this.#dirty) this.#schedule(this.#urgent);
     };
     this.#fanout = null;
     step();

@@ -13,7 +13,7 @@ import type { CompiledPolicy } from '../policy/index.js';
 import { userProfile, ownerId } from '../state/identity.js';
 import { WireCache, toSelfNode, toWireNode, type WireContext } from './node-wire.js';
 import { answerFor, type PolicyAnswer, type ViewerView } from './viewer-view.js';
-import { SentShapes, applySelfShape, applyShape, peerShape, sharedFits } from './peer-shape.js';
+import { SentShapes, applySelfShape, applyShape, peerShape, sharedFits, shapesSomePeer } from './peer-shape.js';
 import { PeerBlocks, type PeerEntry } from './peer-blocks.js';
 import { encodeFrame, frameFromBody } from './frames.js';
 
@@ -53,6 +53,8 @@ export class Mapper {
   readonly #shapes = new SentShapes();
   readonly #blocks: PeerBlocks;
   readonly #answers = new Map<number, { compiled: CompiledPolicy | null; answer: PolicyAnswer }>();
+  /** The current batch's delta for viewers it does not concern personally (see `delta`). */
+  #common: { set: ChangeSet; json: string | undefined } | undefined;
 
   constructor(state: State, opts: MapperOptions) {
     this.#state = state;
@@ -66,8 +68,15 @@ export class Mapper {
     };
   }
 
+  /** The node changed (or came or went): its peer JSON is rebuilt when next needed. */
   forget(id: number): void {
     this.#cache.forget(id);
+    this.#blocks.touch(id);
+  }
+
+  /** The node's Online flag flipped (its peer JSON shows it). */
+  onlineChanged(id: number): void {
+    this.#blocks.touch(id);
   }
 
   /** The node has no stream left: its view is rebuilt by the next full map. */
@@ -110,6 +119,16 @@ export class Mapper {
     return { id: peer.id, json: JSON.stringify(applyShape(toWireNode(peer, this.#ctx), shape)), shared: false };
   }
 
+  /**
+   * Whether the viewer sees every other node in its shared form: no per-viewer peer list and
+   * no policy feature (routes, disable-ipv4) that reshapes a peer for some viewers.
+   */
+  #seesAllShared(answer: PolicyAnswer): boolean {
+    if (answer.peers !== null) return false;
+    const compiled = this.#state.policy.compiled();
+    return compiled === null || !shapesSomePeer(compiled);
+  }
+
   #visible(answer: PolicyAnswer, viewerId: number, id: number): boolean {
     return id !== viewerId && (answer.peers === null || answer.peers.has(id));
   }
@@ -139,47 +158,86 @@ export class Mapper {
       const json = this.fullMap(selfId);
       return json === undefined ? undefined : encodeFrame(json, false);
     }
+    const answer = this.#answer(selfId);
+    if (this.#seesAllShared(answer)) {
+      // every node but the viewer, in shared form: cached blocks need no per-peer work
+      const nodes = this.#state.nodes.list();
+      const head = this.#head(selfId, answer);
+      if (!head) return undefined;
+      const after = this.#tail(nodes.map(ownerId), answer); // the viewer's own user among them
+      return frameFromBody(this.#blocks.sharedBody(head.text, nodes, selfId, (n) => this.#cache.json(n, this.#ctx), after));
+    }
     const parts = this.#fullMapParts(selfId);
     return parts && frameFromBody(this.#blocks.body(parts.before, parts.peers, parts.after, selfId));
   }
 
   #fullMapParts(selfId: number): { before: string; peers: PeerEntry[]; after: string } | undefined {
-    const self = this.#state.nodes.get(selfId);
     const answer = this.#answer(selfId);
-    this.#shapes.reset(selfId, this.#state.policy.compiled());
-    const selfJson = this.#selfJson(selfId, answer);
-    if (!self || !selfJson) return undefined;
+    const head = this.#head(selfId, answer);
+    if (!head) return undefined;
     const peers: PeerEntry[] = [];
-    const users: number[] = [ownerId(self)];
+    const users: number[] = [head.owner];
     for (const node of this.#state.nodes.list()) {
       if (!this.#visible(answer, selfId, node.id)) continue;
       peers.push(this.#peerEntry(selfId, node));
       users.push(ownerId(node));
     }
+    return { before: head.text, peers, after: this.#tail(users, answer) };
+  }
+
+  /** A full map's text up to the peers (it opens the object); records what the viewer is shown. */
+  #head(selfId: number, answer: PolicyAnswer): { text: string; owner: number } | undefined {
+    const self = this.#state.nodes.get(selfId);
+    this.#shapes.reset(selfId, this.#state.policy.compiled());
+    const selfJson = this.#selfJson(selfId, answer);
+    if (!self || !selfJson) return undefined;
     const { filterJson, sshJson } = answer;
     this.#views.set(selfId, { peers: answer.peers, filterJson, sshJson });
-    const before = [
+    const text = [
       `{"Node":${selfJson}`,
       `"DERPMap":${JSON.stringify(this.#opts.derpMap())}`,
       `"Domain":${JSON.stringify(this.#opts.domain)}`,
-    ];
-    const after = [
+    ].join(',');
+    return { text, owner: ownerId(self) };
+  }
+
+  /** A full map's text after the peers (it closes the object); `owners` includes the viewer's. */
+  #tail(owners: number[], answer: PolicyAnswer): string {
+    const { filterJson, sshJson } = answer;
+    return [
       '',
-      `"UserProfiles":${this.#profilesJson(users)}`,
+      `"UserProfiles":${this.#profilesJson(owners)}`,
       `"PacketFilter":${filterJson}`,
       ...(sshJson ? [`"SSHPolicy":${sshJson}`] : []),
       `"DNSConfig":${JSON.stringify(this.#opts.dnsConfig())}`,
       `"CollectServices":false`,
       `"ControlTime":${JSON.stringify(new Date().toISOString())}`,
       `"Debug":{"DisableLogTail":true}}`,
-    ];
-    return { before: before.join(','), peers, after: after.join(',') };
+    ].join(',');
   }
 
-  /** The delta one viewer receives for a batch, or undefined when nothing concerns it. */
+  /**
+   * The delta one viewer receives for a batch, or undefined when nothing concerns it. Viewers
+   * the batch does not concern personally and who see every node in shared form all get the
+   * same text, built once per batch.
+   */
   delta(viewerId: number, set: ChangeSet): string | undefined {
     const answer = this.#answer(viewerId);
-    const view = this.#views.get(viewerId) ?? { peers: null, filterJson: '', sshJson: '' };
+    const view = this.#views.get(viewerId);
+    if (view && this.#sameForAll(viewerId, set, answer, view)) {
+      if (this.#common?.set !== set) this.#common = { set, json: this.#delta(viewerId, set, answer, view) };
+      return this.#common.json;
+    }
+    return this.#delta(viewerId, set, answer, view ?? { peers: null, filterJson: '', sshJson: '' });
+  }
+
+  #sameForAll(viewerId: number, set: ChangeSet, answer: PolicyAnswer, view: ViewerView): boolean {
+    if (set.policyChanged || set.changed.has(viewerId) || set.online.has(viewerId) || set.patched.has(viewerId) || set.removed.has(viewerId)) return false;
+    if (view.peers !== null || view.filterJson !== answer.filterJson || view.sshJson !== answer.sshJson) return false;
+    return this.#seesAllShared(answer) && this.#shapes.isPlain(viewerId);
+  }
+
+  #delta(viewerId: number, set: ChangeSet, answer: PolicyAnswer, view: ViewerView): string | undefined {
     const parts: string[] = [];
     if (set.changed.has(viewerId) || set.online.has(viewerId) || set.policyChanged) {
       const self = this.#selfJson(viewerId, answer);

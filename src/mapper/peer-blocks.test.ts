@@ -55,3 +55,38 @@ test('blocks are compressed once and reused; a changed node misses once and is s
   assert.equal(blocks.compressedBlocks - before3, 1);
   assert.ok(text.includes('{"ID":55,"V":1}'));
 });
+
+test('sharedBody decodes to the same JSON as body, for any viewer and block size', () => {
+  for (const size of [1, 5, 64]) {
+    const blocks = new PeerBlocks(size);
+    const nodes = Array.from({ length: 150 }, (_, i) => ({ id: i + 1 }));
+    const json = (n: { id: number }) => `{"ID":${n.id},"Name":"n${n.id}","V":0}`;
+    for (const viewer of [1, 2, 5, 64, 65, 150, 999]) {
+      const text = decompress(blocks.sharedBody(before, nodes, viewer, json, after)).toString();
+      assert.equal(text, plain(peersFor(viewer, 150)), `size ${size}, viewer ${viewer}`);
+    }
+  }
+  const alone = new PeerBlocks(4);
+  assert.equal(decompress(alone.sharedBody(before, [{ id: 3 }], 3, () => 'x', after)).toString(), plain([]));
+});
+
+test('sharedBody reuses clean blocks and rebuilds a touched one or one whose nodes differ', () => {
+  const blocks = new PeerBlocks(10);
+  let version = 0;
+  const nodes = Array.from({ length: 100 }, (_, i) => ({ id: i + 1 }));
+  const json = (n: { id: number }) => `{"ID":${n.id},"V":${n.id === 55 ? version : 0}}`;
+  blocks.sharedBody(before, nodes, 5, json, after);
+  const built = blocks.compressedBlocks;
+  blocks.sharedBody(before, nodes, 95, json, after);
+  assert.ok(blocks.compressedBlocks - built <= 1, 'the second viewer reused the blocks');
+  version = 1; // node 55 changed, but nobody said so: the cached block still holds V 0
+  assert.ok(decompress(blocks.sharedBody(before, nodes, 95, json, after)).toString().includes('{"ID":55,"V":0}'));
+  blocks.touch(55);
+  const n = blocks.compressedBlocks;
+  assert.ok(decompress(blocks.sharedBody(before, nodes, 95, json, after)).toString().includes('{"ID":55,"V":1}'));
+  assert.equal(blocks.compressedBlocks - n, 1);
+  const without57 = nodes.filter((x) => x.id !== 57); // a node left: its block's IDs differ
+  const text = decompress(blocks.sharedBody(before, without57, 95, json, after)).toString();
+  assert.ok(!text.includes('"ID":57,'));
+  assert.equal((JSON.parse(text) as { Peers: unknown[] }).Peers.length, 98);
+});

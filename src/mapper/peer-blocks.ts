@@ -7,8 +7,9 @@
 // joining node's map of ten thousand peers costs a few small compressions and a copy.
 //
 // A cached block is valid while it holds exactly the same peers with the same JSON strings
-// (the WireCache hands out the same string until a node changes), so nothing has to invalidate
-// it: a changed node simply makes its block miss once.
+// (the WireCache hands out the same string until a node changes). `body` checks that peer by
+// peer; `sharedBody`, for viewers who see every node in its shared form, checks only the IDs
+// and trusts `touch`, which the mapper calls whenever a node's shared JSON may have changed.
 
 import { compress } from 'zstd-napi';
 
@@ -23,6 +24,13 @@ interface Block {
   ids: number[];
   jsons: string[];
   frame: Buffer;
+  /** A node of this block changed since the frame was built. */
+  dirty: boolean;
+}
+
+/** What `sharedBody` needs of a node. */
+export interface BlockNode {
+  readonly id: number;
 }
 
 export const DEFAULT_PEER_BLOCK_SIZE = 64;
@@ -39,6 +47,58 @@ export class PeerBlocks {
 
   #blockOf(id: number): number {
     return Math.floor(id / this.#size);
+  }
+
+  /** The node's shared JSON may have changed (or it came or went). */
+  touch(id: number): void {
+    const block = this.#blocks.get(this.#blockOf(id));
+    if (block) block.dirty = true;
+  }
+
+  /**
+   * The zstd body of a full map whose peers are every node of `nodes` (sorted by ID) except
+   * `viewerId`, each in its shared form `json(node)`. Cached blocks are used without looking
+   * at their JSON: O(blocks) work besides the viewer's own block and the first run.
+   */
+  sharedBody<N extends BlockNode>(before: string, nodes: readonly N[], viewerId: number, json: (node: N) => string, after: string): Buffer {
+    const frames: Buffer[] = [];
+    let text = before;
+    const selfBlock = this.#blockOf(viewerId);
+    let first = true;
+    let i = 0;
+    while (i < nodes.length) {
+      const k = this.#blockOf(nodes[i]!.id);
+      let j = i + 1;
+      while (j < nodes.length && this.#blockOf(nodes[j]!.id) === k) j++;
+      if (first || k === selfBlock) {
+        for (let r = i; r < j; r++) {
+          const node = nodes[r]!;
+          if (node.id === viewerId) continue;
+          text += (first ? ',"Peers":[' : ',') + json(node);
+          first = false;
+        }
+      } else {
+        frames.push(compress(Buffer.from(text, 'utf8')));
+        text = '';
+        frames.push(this.#clean(k, nodes, i, j, json));
+      }
+      i = j;
+    }
+    if (!first) text += ']';
+    frames.push(compress(Buffer.from(text + after, 'utf8')));
+    return frames.length === 1 ? frames[0]! : Buffer.concat(frames);
+  }
+
+  /** Block k's frame for nodes[i..j), rebuilt when it is dirty or holds other nodes. */
+  #clean<N extends BlockNode>(k: number, nodes: readonly N[], i: number, j: number, json: (node: N) => string): Buffer {
+    const hit = this.#blocks.get(k);
+    if (hit && !hit.dirty && hit.ids.length === j - i) {
+      let same = true;
+      for (let x = 0; x < hit.ids.length && same; x++) same = hit.ids[x] === nodes[i + x]!.id;
+      if (same) return hit.frame;
+    }
+    const run = nodes.slice(i, j);
+    return this.#store(k, run.map((n) => n.id), run.map(json));
   }
 
   /**
@@ -75,10 +135,13 @@ export class PeerBlocks {
   #cached(k: number, run: PeerEntry[]): Buffer {
     const hit = this.#blocks.get(k);
     if (hit && hit.ids.length === run.length && run.every((p, x) => hit.ids[x] === p.id && hit.jsons[x] === p.json)) return hit.frame;
-    const jsons = run.map((p) => p.json);
+    return this.#store(k, run.map((p) => p.id), run.map((p) => p.json));
+  }
+
+  #store(k: number, ids: number[], jsons: string[]): Buffer {
     const frame = compress(Buffer.from(',' + jsons.join(','), 'utf8'));
     this.compressedBlocks++;
-    this.#blocks.set(k, { ids: run.map((p) => p.id), jsons, frame });
+    this.#blocks.set(k, { ids, jsons, frame, dirty: false });
     return frame;
   }
 

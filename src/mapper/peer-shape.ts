@@ -27,6 +27,12 @@ export function peerShape(compiled: CompiledPolicy, viewerId: number, peerId: nu
   };
 }
 
+/** Whether some viewer may see some peer in a form other than the shared one. */
+export function shapesSomePeer(compiled: CompiledPolicy): boolean {
+  const t = compiled.topology;
+  return t.routers.length > 0 || t.exitNodes.length > 0 || compiled.ipv4DisabledNodes().size > 0;
+}
+
 function keyOf(s: PeerShape): string {
   return `${s.noV4 ? '6|' : ''}${s.routes.join(',')}`;
 }
@@ -76,6 +82,11 @@ export class SentShapes {
 
   forget(viewerId: number): void {
     this.#byViewer.delete(viewerId);
+  }
+
+  /** Whether every peer was last sent to this viewer in its shared form. */
+  isPlain(viewerId: number): boolean {
+    return (this.#byViewer.get(viewerId)?.shapes.size ?? 0) === 0;
   }
 
   /** Only non-default shapes are kept (a plain peer's is ''), so this stays O(routers) per viewer. */

@@ -17,6 +17,10 @@ export class NodeService {
   readonly #baseDomain: string;
   readonly #byId = new Map<number, Node>();
   readonly #byNodeKey = new Map<string, number>();
+  /** given name → IDs of the nodes that have it (unique in practice) */
+  readonly #byName = new Map<string, Set<number>>();
+  /** Every node by ID, built on demand and kept in step by #set and #drop. */
+  #sorted: Node[] | undefined;
   readonly #online = new Set<number>();
   readonly #ephemeral = new Set<number>();
   readonly #dirty = new Set<number>();
@@ -37,13 +41,45 @@ export class NodeService {
   #set(node: Node): void {
     const old = this.#byId.get(node.id);
     if (old && old.nodeKey !== node.nodeKey) this.#byNodeKey.delete(old.nodeKey);
+    if (old) this.#unname(old);
     this.#byId.set(node.id, node);
     this.#byNodeKey.set(node.nodeKey, node.id);
+    let named = this.#byName.get(node.givenName);
+    if (!named) this.#byName.set(node.givenName, (named = new Set()));
+    named.add(node.id);
+    const sorted = this.#sorted;
+    if (!sorted) return;
+    if (old) sorted[this.#indexOf(old.id)] = node;
+    else if (sorted.length === 0 || sorted[sorted.length - 1]!.id < node.id) sorted.push(node);
+    else this.#sorted = undefined;
+  }
+
+  #unname(node: Node): void {
+    const named = this.#byName.get(node.givenName);
+    named?.delete(node.id);
+    if (named?.size === 0) this.#byName.delete(node.givenName);
+  }
+
+  /** Position of a listed node in #sorted (binary search by ID). */
+  #indexOf(id: number): number {
+    const sorted = this.#sorted!;
+    let lo = 0;
+    let hi = sorted.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]!.id < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   #drop(id: number): void {
     const old = this.#byId.get(id);
-    if (old) this.#byNodeKey.delete(old.nodeKey);
+    if (old) {
+      this.#byNodeKey.delete(old.nodeKey);
+      this.#unname(old);
+      if (this.#sorted) this.#sorted.splice(this.#indexOf(id), 1);
+    }
     this.#byId.delete(id);
     this.#online.delete(id);
     this.#ephemeral.delete(id);
@@ -84,7 +120,7 @@ export class NodeService {
 
   /** All nodes sorted by ID, optionally only those of the user with this name. */
   list(userName?: string): Node[] {
-    const all = [...this.#byId.values()].sort((a, b) => a.id - b.id);
+    const all = (this.#sorted ??= [...this.#byId.values()].sort((a, b) => a.id - b.id)).slice();
     if (!userName) return all;
     const owners = new Set(this.#users?.list({ name: userName }).map((u) => u.id));
     return all.filter((n) => n.userId !== null && owners.has(n.userId));
@@ -195,8 +231,8 @@ export class NodeService {
   }
 
   #nameTaken(name: string, self: number): boolean {
-    for (const n of this.#byId.values()) if (n.id !== self && n.givenName === name) return true;
-    return false;
+    const named = this.#byName.get(name);
+    return named !== undefined && (named.size > 1 || !named.has(self));
   }
 
   /** Writes a changed copy through to the store, then swaps it in; nothing changes on failure. */

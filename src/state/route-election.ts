@@ -14,14 +14,25 @@ export class RouteElection {
   readonly #changes: ChangeBus;
   /** prefix → primary node ID */
   #primary = new Map<string, number>();
+  /** Nodes that serve some route: the only ones an election looks at. */
+  readonly #routers = new Set<number>();
   #recomputing = false;
 
   constructor(nodes: NodeService, changes: ChangeBus) {
     this.#nodes = nodes;
     this.#changes = changes;
+    for (const node of nodes.list()) if (RouteElection.served(node).length > 0) this.#routers.add(node.id);
     this.recompute();
     changes.subscribe((c) => {
-      if (c.type === 'node-changed' || c.type === 'node-added' || c.type === 'node-removed' || c.type === 'node-online') this.recompute();
+      if (c.type === 'node-online') {
+        if (this.#routers.has(c.nodeId)) this.recompute();
+      } else if (c.type === 'node-changed' || c.type === 'node-added' || c.type === 'node-removed') {
+        const node = nodes.get(c.nodeId);
+        const wasRouter = this.#routers.delete(c.nodeId);
+        const isRouter = node !== undefined && RouteElection.served(node).length > 0;
+        if (isRouter) this.#routers.add(c.nodeId);
+        if (wasRouter || isRouter) this.recompute();
+      }
     });
   }
 
@@ -48,8 +59,9 @@ export class RouteElection {
     this.#recomputing = true;
     try {
       const candidates = new Map<string, number[]>();
-      for (const node of this.#nodes.list()) {
-        if (!this.#nodes.isOnline(node.id)) continue;
+      for (const id of [...this.#routers].sort((a, b) => a - b)) {
+        const node = this.#nodes.get(id);
+        if (!node || !this.#nodes.isOnline(id)) continue;
         for (const r of RouteElection.served(node)) {
           if (r === EXIT_V4 || r === EXIT_V6) continue;
           const list = candidates.get(r) ?? [];

@@ -10,7 +10,7 @@
 // private half is kept by the server to check key proofs.
 
 import type { Readable } from 'node:stream';
-import { generatePrivateKey, publicKeyOf } from '../../crypto/keys.js';
+import { generateKeyPair } from '../../crypto/keys.js';
 import { NoiseError } from './errors.js';
 
 export const EARLY_PAYLOAD_MAGIC = Buffer.from('ffffff5453', 'hex');
@@ -35,8 +35,7 @@ export function encodeEarlyPayload(challengePublicKey: Buffer): Buffer {
 
 /** A fresh challenge key pair and the early payload announcing it. */
 export function createEarlyPayload(): { payload: Buffer; challengePrivateKey: Buffer; challengePublicKey: Buffer } {
-  const challengePrivateKey = generatePrivateKey();
-  const challengePublicKey = publicKeyOf(challengePrivateKey);
+  const { privateKey: challengePrivateKey, publicKey: challengePublicKey } = generateKeyPair();
   return { payload: encodeEarlyPayload(challengePublicKey), challengePrivateKey, challengePublicKey };
 }
 
