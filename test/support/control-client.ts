@@ -7,6 +7,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { decompress } from 'zstd-napi';
 import { dialTs2021 } from '../../src/protocol/noise/client.js';
+import type { PrivateKeyInput } from '../../src/protocol/noise/handshake.js';
 import { formatKey, generatePrivateKey, parseKey, publicKeyOf } from '../../src/crypto/keys.js';
 import type { MapRequest, MapResponse, RegisterRequest, RegisterResponse } from '../../src/tailcfg/types.js';
 
@@ -24,7 +25,7 @@ export interface HttpResult<T> {
 export async function openControlSession(
   host: string,
   port: number,
-  machinePrivate: Uint8Array,
+  machinePrivate: PrivateKeyInput,
   serverPublicKey: Uint8Array,
   settings?: http2.Settings,
 ): Promise<{ session: http2.ClientHttp2Session; socket: net.Socket }> {
