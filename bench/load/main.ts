@@ -53,6 +53,7 @@ async function runOne(kind: ServerKind, n: number): Promise<Record<string, Measu
     const target = { host: '127.0.0.1', port: server.port, serverKey: await server.serverKey() };
     await fleet.init(target, Math.max(1, Math.floor(n / 20)));
     await late.init(target, 1, n);
+    process.stderr.write(`  ${kind} N=${n}: server up (pid ${server.pid}), ${n} nodes joining\n`);
     const join = await joinStorm(server, fleet, authKey, Number(values.concurrency), timeoutMs);
     log('join', join);
     if (!join.completed) return out;

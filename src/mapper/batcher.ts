@@ -123,7 +123,7 @@ export class Batcher {
 
   /**
    * The next batch waits the base window, stretched with the last fan-out's duration F (at
-   * most a second): F/2 when it holds an urgent change, 4F otherwise. With thousands of streams
+   * most a second): F/4 when it holds an urgent change, 4F otherwise. With thousands of streams
    * a fan-out takes a while; merging what arrives meanwhile into one batch keeps fan-out from
    * taking the CPU that registrations and full maps need (at most a fifth of it for joins).
    */
@@ -131,7 +131,7 @@ export class Batcher {
     this.#dirty = true;
     this.#urgent ||= urgent;
     if (this.#fanout !== undefined) return; // rescheduled when the running fan-out ends
-    const stretch = this.#urgent ? this.#lastFanoutMs / 2 : this.#lastFanoutMs * 4;
+    const stretch = this.#urgent ? this.#lastFanoutMs / 4 : this.#lastFanoutMs * 4;
     const delay = Math.max(this.#windowMs, Math.min(stretch, MAX_WINDOW_MS));
     const dueAt = performance.now() + delay;
     if (this.#timer !== undefined && this.#dueAt <= dueAt) return;

@@ -114,9 +114,9 @@ test('after a long fan-out, joins wait longer than endpoint changes, which pull 
 
       t = performance.now();
       await state.nodes.add(testNode(1000, user)); // a join: may wait up to 4 fan-outs (at most a second)
-      await new Promise((r) => setTimeout(r, fanout)); // an endpoint change would have gone out after half of it
+      await new Promise((r) => setTimeout(r, fanout)); // an endpoint change would have gone out after a quarter of it
       assert.equal(got.length, 0, 'a join alone waits longer than a fan-out after a long fan-out');
-      state.nodes.touch(ids[2]!, { endpoints: ['127.0.0.2:2'] }, 'node-patched'); // urgent: half a fan-out
+      state.nodes.touch(ids[2]!, { endpoints: ['127.0.0.2:2'] }, 'node-patched'); // urgent: a quarter of a fan-out
       while (got.length === 0) await new Promise((r) => setTimeout(r, 10));
       const waited = got[0]!.at - t;
       assert.ok(waited < fanout * 3, `delivered after ${waited.toFixed(0)} ms (fan-out ${fanout.toFixed(0)} ms)`);
