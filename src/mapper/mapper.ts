@@ -167,12 +167,11 @@ export class Mapper {
       const after = this.#tail(nodes.map(ownerId), answer); // the viewer's own user among them
       return frameFromBody(this.#blocks.sharedBody(head.text, nodes, selfId, (n) => this.#cache.json(n, this.#ctx), after));
     }
-    const parts = this.#fullMapParts(selfId);
+    const parts = this.#fullMapParts(selfId, answer);
     return parts && frameFromBody(this.#blocks.body(parts.before, parts.peers, parts.after, selfId));
   }
 
-  #fullMapParts(selfId: number): { before: string; peers: PeerEntry[]; after: string } | undefined {
-    const answer = this.#answer(selfId);
+  #fullMapParts(selfId: number, answer = this.#answer(selfId)): { before: string; peers: PeerEntry[]; after: string } | undefined {
     const head = this.#head(selfId, answer);
     if (!head) return undefined;
     const peers: PeerEntry[] = [];

@@ -56,31 +56,57 @@ export class PeerBlocks {
   }
 
   /**
-   * The zstd body of a full map whose peers are every node of `nodes` (sorted by ID) except
-   * `viewerId`, each in its shared form `json(node)`. Cached blocks are used without looking
-   * at their JSON: O(blocks) work besides the viewer's own block and the first run.
+   * The zstd body (without length prefix) of `before` + `,"Peers":[...]` + `after`, where
+   * `before` opens the JSON object and `after` closes it. `viewerId`'s own block is never cached.
+   */
+  body(before: string, peers: PeerEntry[], after: string, viewerId: number): Buffer {
+    return this.#assemble(before, after, peers, viewerId, (i) => peers[i]!.json, (k, i, j) => {
+      const run = peers.slice(i, j);
+      return run.every((p) => p.shared) ? this.#cached(k, run) : undefined;
+    });
+  }
+
+  /**
+   * Like `body`, for a viewer whose peers are every node of `nodes` (sorted by ID) except
+   * itself, each in its shared form `json(node)`. Cached blocks are used without looking at
+   * their JSON: O(blocks) work besides the viewer's own block and the first run.
    */
   sharedBody<N extends BlockNode>(before: string, nodes: readonly N[], viewerId: number, json: (node: N) => string, after: string): Buffer {
+    return this.#assemble(before, after, nodes, viewerId, (i) => json(nodes[i]!), (k, i, j) => this.#clean(k, nodes, i, j, json));
+  }
+
+  /**
+   * Walks the entries in runs of one block each: the first run and the viewer's block go into
+   * this map's own text (the viewer itself left out), every other run is the frame `cached`
+   * gives for it, or inline text when it gives none.
+   */
+  #assemble(
+    before: string,
+    after: string,
+    entries: readonly BlockNode[],
+    viewerId: number,
+    jsonAt: (i: number) => string,
+    cached: (block: number, i: number, j: number) => Buffer | undefined,
+  ): Buffer {
     const frames: Buffer[] = [];
     let text = before;
     const selfBlock = this.#blockOf(viewerId);
     let first = true;
     let i = 0;
-    while (i < nodes.length) {
-      const k = this.#blockOf(nodes[i]!.id);
+    while (i < entries.length) {
+      const k = this.#blockOf(entries[i]!.id);
       let j = i + 1;
-      while (j < nodes.length && this.#blockOf(nodes[j]!.id) === k) j++;
-      if (first || k === selfBlock) {
+      while (j < entries.length && this.#blockOf(entries[j]!.id) === k) j++;
+      const frame = first || k === selfBlock ? undefined : cached(k, i, j);
+      if (frame) {
+        frames.push(compress(Buffer.from(text, 'utf8')), frame);
+        text = '';
+      } else {
         for (let r = i; r < j; r++) {
-          const node = nodes[r]!;
-          if (node.id === viewerId) continue;
-          text += (first ? ',"Peers":[' : ',') + json(node);
+          if (entries[r]!.id === viewerId) continue;
+          text += (first ? ',"Peers":[' : ',') + jsonAt(r);
           first = false;
         }
-      } else {
-        frames.push(compress(Buffer.from(text, 'utf8')));
-        text = '';
-        frames.push(this.#clean(k, nodes, i, j, json));
       }
       i = j;
     }
@@ -99,37 +125,6 @@ export class PeerBlocks {
     }
     const run = nodes.slice(i, j);
     return this.#store(k, run.map((n) => n.id), run.map(json));
-  }
-
-  /**
-   * The zstd body (without length prefix) of `before` + `,"Peers":[...]` + `after`, where
-   * `before` opens the JSON object and `after` closes it. `viewerId`'s own block is never cached.
-   */
-  body(before: string, peers: PeerEntry[], after: string, viewerId: number): Buffer {
-    const frames: Buffer[] = [];
-    let text = before;
-    if (peers.length > 0) {
-      text += ',"Peers":[';
-      const selfBlock = this.#blockOf(viewerId);
-      let i = 0;
-      while (i < peers.length) {
-        const k = this.#blockOf(peers[i]!.id);
-        let j = i + 1;
-        while (j < peers.length && this.#blockOf(peers[j]!.id) === k) j++;
-        const run = peers.slice(i, j);
-        if (i > 0 && k !== selfBlock && run.every((p) => p.shared)) {
-          frames.push(compress(Buffer.from(text, 'utf8')));
-          text = '';
-          frames.push(this.#cached(k, run));
-        } else {
-          for (let r = 0; r < run.length; r++) text += (i === 0 && r === 0 ? '' : ',') + run[r]!.json;
-        }
-        i = j;
-      }
-      text += ']';
-    }
-    frames.push(compress(Buffer.from(text + after, 'utf8')));
-    return frames.length === 1 ? frames[0]! : Buffer.concat(frames);
   }
 
   #cached(k: number, run: PeerEntry[]): Buffer {

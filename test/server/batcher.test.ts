@@ -9,13 +9,16 @@ import { Batcher, type MapSink } from '../../src/mapper/batcher.js';
 import { Mapper } from '../../src/mapper/mapper.js';
 import { addNodes, testNode } from '../support/nodes.js';
 import { withState } from '../support/state.js';
+import type { State } from '../../src/state/index.js';
 
 const N = 600;
+
+const newMapper = (state: State) => new Mapper(state, { baseDomain: 'tailnet.test', domain: 't', dnsConfig: () => ({}), derpMap: () => ({ Regions: {} }), capMap: {} });
 
 test('a fan-out over several turns reaches every stream once, with one shared frame', async () => {
   await withState(async (state) => {
     const ids = await addNodes(state, (await state.users.create({ name: 'fan' })).id, N);
-    const mapper = new Mapper(state, { baseDomain: 'tailnet.test', domain: 't', dnsConfig: () => ({}), derpMap: () => ({ Regions: {} }), capMap: {} });
+    const mapper = newMapper(state);
     const batcher = new Batcher(state, mapper, 1_000_000); // flushed by hand
     const got = new Map<number, Buffer[]>();
     for (const id of ids) {
@@ -53,7 +56,7 @@ test('viewers that see every node share one delta; the nodes a batch concerns ge
   await withState(async (state) => {
     const user = (await state.users.create({ name: 'share' })).id;
     const ids = await addNodes(state, user, 40);
-    const mapper = new Mapper(state, { baseDomain: 'tailnet.test', domain: 't', dnsConfig: () => ({}), derpMap: () => ({ Regions: {} }), capMap: {} });
+    const mapper = newMapper(state);
     const batcher = new Batcher(state, mapper, 1_000_000);
     const got = new Map<number, string[]>();
     try {
@@ -94,7 +97,7 @@ test('after a long fan-out, joins wait longer than endpoint changes, which pull 
   await withState(async (state) => {
     const user = (await state.users.create({ name: 'window' })).id;
     const ids = await addNodes(state, user, 300);
-    const mapper = new Mapper(state, { baseDomain: 'tailnet.test', domain: 't', dnsConfig: () => ({}), derpMap: () => ({ Regions: {} }), capMap: {} });
+    const mapper = newMapper(state);
     const batcher = new Batcher(state, mapper, 5);
     const got: Array<{ at: number; text: string }> = [];
     const busy = (ms: number) => {
