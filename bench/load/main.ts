@@ -3,7 +3,7 @@
 // headscale/Switchboard ratios, and merge the numbers into a results file (for the charts).
 //
 //   node --import tsx bench/load/main.ts --n 1000,10000 --servers switchboard,headscale
-//     [--scenarios join,first-map,churn,policy,reconnect] [--churn-rate 10] [--churn-seconds 15]
+//     [--scenarios join,first-map,churn,policy,reconnect] [--churn-rate 10[,2,...]] [--churn-seconds 15]
 //     [--workers 3] [--concurrency 64] [--timeout 300] [--out bench/results/load.json] [--charts docs/img]
 //
 // A server whose join storm does not complete at some N is not run at larger N.
@@ -36,6 +36,7 @@ const sizes = values.n.split(',').map(Number);
 const servers = values.servers.split(',') as ServerKind[];
 const scenarios = new Set(values.scenarios.split(','));
 const timeoutMs = Number(values.timeout) * 1000;
+const churnRates = values['churn-rate'].split(',').map(Number);
 type Results = Record<string, Record<string, Record<string, Measured>>>; // scenario -> N -> server -> numbers
 
 async function runOne(kind: ServerKind, n: number): Promise<Record<string, Measured>> {
@@ -48,19 +49,25 @@ async function runOne(kind: ServerKind, n: number): Promise<Record<string, Measu
     process.stderr.write(`  ${kind} N=${n} ${name}: ${JSON.stringify(m)}\n`);
   };
   try {
+    const step = (what: string): void => void process.stderr.write(`  ${kind} N=${n}: ${what}\n`);
     await server.start();
+    step(`server up (pid ${server.pid}) on port ${server.port}`);
     const authKey = await server.authKey();
     const target = { host: '127.0.0.1', port: server.port, serverKey: await server.serverKey() };
+    step('pre-auth key made');
     await fleet.init(target, Math.max(1, Math.floor(n / 20)));
     await late.init(target, 1, n);
-    process.stderr.write(`  ${kind} N=${n}: server up (pid ${server.pid}), ${n} nodes joining\n`);
+    step(`${n} nodes joining`);
     const join = await joinStorm(server, fleet, authKey, Number(values.concurrency), timeoutMs);
     log('join', join);
     if (!join.completed) return out;
     if (scenarios.has('first-map')) log('first-map', await firstFullMap(server, late, authKey, n));
     // The policy change leaves a full-mesh policy in force, under which the churn then runs.
     if (scenarios.has('policy')) log('policy', await policyChange(server, fleet, 1, timeoutMs));
-    if (scenarios.has('churn')) log('churn', await churn(server, fleet, Number(values['churn-rate']), Number(values['churn-seconds'])));
+    // Several rates (--churn-rate 2,1,0.5): the first is 'churn' (charted), the others 'churn at k/s'.
+    for (const [i, rate] of churnRates.entries()) {
+      if (scenarios.has('churn')) log(i === 0 ? 'churn' : `churn at ${rate}/s`, await churn(server, fleet, rate, Number(values['churn-seconds'])));
+    }
     if (scenarios.has('reconnect')) {
       await late.stop();
       log('reconnect', await reconnectStorm(server, fleet, timeoutMs));

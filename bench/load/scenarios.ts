@@ -29,16 +29,22 @@ async function until(deadline: number, check: () => Promise<boolean>): Promise<b
   return check();
 }
 
-/** Server CPU and client bytes around a scenario. */
+/** Server CPU, the simulated nodes' CPU (the same two cores) and bytes received around a scenario. */
 async function metered(server: ServerUnderTest, fleet: Fleet, fn: () => Promise<Measured>): Promise<Measured> {
   const before = server.stats();
-  const bytesBefore = (await fleet.status()).bytesRead;
+  const fleetBefore = await fleet.status();
   const result = await fn();
   const after = server.stats();
+  const fleetAfter = await fleet.status();
   result.serverCpuSeconds = round(after.cpuSeconds - before.cpuSeconds, 2);
+  result.clientCpuSeconds = round(cpuSeconds(fleetAfter.cpu) - cpuSeconds(fleetBefore.cpu), 2);
   result.peakRssMiB = round(after.peakRssBytes / 2 ** 20, 0);
-  result.bytesSentMiB = round(((await fleet.status()).bytesRead - bytesBefore) / 2 ** 20, 1);
+  result.bytesSentMiB = round((fleetAfter.bytesRead - fleetBefore.bytesRead) / 2 ** 20, 1);
   return result;
+}
+
+function cpuSeconds(cpu: { user: number; system: number }): number {
+  return (cpu.user + cpu.system) / 1e6;
 }
 
 function round(x: number, digits: number): number {
@@ -165,6 +171,7 @@ export async function reconnectStorm(server: ServerUnderTest, fleet: Fleet, time
   await server.start();
   const ready = now();
   const before = server.stats();
+  const cpuBefore = cpuSeconds((await fleet.status()).cpu);
   const ok = await until(Date.now() + timeoutMs, async () => (await fleet.status()).reconnectedAt.length >= fleet.size);
   const status = await fleet.status();
   const after = server.stats();
@@ -176,6 +183,7 @@ export async function reconnectStorm(server: ServerUnderTest, fleet: Fleet, time
     allBackSeconds: round(Math.max(...back, 0) / 1000, 2),
     backP50Seconds: round(percentile(back, 50) / 1000, 2),
     serverCpuSeconds: round(after.cpuSeconds - before.cpuSeconds, 2),
+    clientCpuSeconds: round(cpuSeconds(status.cpu) - cpuBefore, 2),
     peakRssMiB: round(after.peakRssBytes / 2 ** 20, 0),
     bytesSentMiB: round((status.bytesRead - bytesBefore) / 2 ** 20, 1),
   };

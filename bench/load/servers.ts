@@ -110,14 +110,14 @@ export class ServerUnderTest {
 
   async #healthy(): Promise<boolean> {
     try {
-      return (await fetch(`http://127.0.0.1:${this.port}/health`)).ok && fs.existsSync(path.join(this.dir, 'admin.sock'));
+      return (await fetch(`http://127.0.0.1:${this.port}/health`, { signal: AbortSignal.timeout(5000) })).ok && fs.existsSync(path.join(this.dir, 'admin.sock'));
     } catch {
       return false;
     }
   }
 
   async serverKey(): Promise<string> {
-    const res = await fetch(`http://127.0.0.1:${this.port}/key?v=142`);
+    const res = await fetch(`http://127.0.0.1:${this.port}/key?v=142`, { signal: AbortSignal.timeout(30_000) });
     const { publicKey } = (await res.json()) as { publicKey: string };
     return publicKey.replace(/^mkey:/, '');
   }

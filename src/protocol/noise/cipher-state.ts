@@ -9,7 +9,7 @@
 // are no longer in step), mirroring controlbase which drops its cipher.
 
 import { NoiseError } from './errors.js';
-import { KEY_LEN, NONCE_LEN, aeadOpen, aeadSeal } from './primitives.js';
+import { KEY_LEN, NONCE_LEN, aeadOpen, aeadSeal, aeadSealInto } from './primitives.js';
 
 const MAX_NONCE = 0xffff_ffff_ffff_ffffn; // invalid value, never used
 const EMPTY = Buffer.alloc(0);
@@ -37,6 +37,12 @@ export class CipherState {
   encrypt(plaintext: Uint8Array): Buffer {
     const nonce = this.#nextNonce();
     return aeadSeal(this.#key, nonce, plaintext, EMPTY);
+  }
+
+  /** Like encrypt, written into `out` at `offset`; returns the bytes written (plaintext + 16). */
+  encryptInto(plaintext: Uint8Array, out: Buffer, offset: number): number {
+    const nonce = this.#nextNonce();
+    return aeadSealInto(this.#key, nonce, plaintext, out, offset);
   }
 
   /** The plaintext of the next record; throws NoiseError (and dies) when it does not authenticate. */

@@ -55,6 +55,19 @@ test('X25519 matches RFC 7748 §6.1 and rejects a low-order peer key', () => {
   assert.throws(() => alice.dh(Buffer.alloc(31)), RangeError);
 });
 
+test('CipherState.encryptInto writes what encrypt returns, in place, and advances the counter alike', () => {
+  const key = crypto.randomBytes(32);
+  const a = new CipherState(key);
+  const b = new CipherState(key);
+  const out = Buffer.alloc(2 + 5 + 16 + 3, 0xee);
+  for (const text of ['first', 'later']) {
+    assert.equal(b.encryptInto(Buffer.from(text), out, 2), 5 + 16);
+    assert.deepEqual(out.subarray(2, 2 + 21), a.encrypt(Buffer.from(text)));
+  }
+  assert.deepEqual([out[0], out[1], out[23], out[25]], [0xee, 0xee, 0xee, 0xee], 'nothing outside the record is touched');
+  assert.equal(b.counter, 2n);
+});
+
 test('CipherState uses 4 zero bytes + big-endian u64 counter as nonce, with empty AD', () => {
   const key = crypto.randomBytes(32);
   const cs = new CipherState(key);

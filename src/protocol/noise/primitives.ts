@@ -92,6 +92,19 @@ export function aeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Arr
   return Buffer.concat([body, c.getAuthTag()]);
 }
 
+/**
+ * ChaCha20-Poly1305 seal with empty associated data, written into `out` at `offset` as
+ * ciphertext || tag (no intermediate buffer); returns the bytes written.
+ */
+export function aeadSealInto(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, out: Buffer, offset: number): number {
+  const c = crypto.createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LEN });
+  const body = c.update(plaintext);
+  c.final();
+  body.copy(out, offset);
+  c.getAuthTag().copy(out, offset + body.length);
+  return body.length + TAG_LEN;
+}
+
 /** ChaCha20-Poly1305 open: the plaintext, or undefined when the input does not authenticate. */
 export function aeadOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array): Buffer | undefined {
   if (ciphertext.length < TAG_LEN) return undefined;

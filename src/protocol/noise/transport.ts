@@ -50,16 +50,16 @@ const noop = (): void => {};
  */
 export function sealRecords(tx: CipherState, plaintext: Buffer): Buffer {
   const records = Math.max(1, Math.ceil(plaintext.length / MAX_PLAINTEXT_SIZE));
-  const parts: Buffer[] = [];
+  const wire = Buffer.allocUnsafe(plaintext.length + records * (HEADER_LEN + TAG_LEN));
+  let at = 0;
   for (let i = 0; i < records; i++) {
     const piece = plaintext.subarray(i * MAX_PLAINTEXT_SIZE, (i + 1) * MAX_PLAINTEXT_SIZE);
-    const ciphertext = tx.encrypt(piece);
-    const header = Buffer.allocUnsafe(HEADER_LEN);
-    header[0] = MSG_TYPE_RECORD;
-    header.writeUInt16BE(piece.length + TAG_LEN, 1); // [type=4][BE u16 ciphertext length]
-    parts.push(header, ciphertext);
+    wire[at] = MSG_TYPE_RECORD; // [type=4][BE u16 ciphertext length][ciphertext || tag]
+    wire.writeUInt16BE(piece.length + TAG_LEN, at + 1);
+    at += HEADER_LEN;
+    at += tx.encryptInto(piece, wire, at);
   }
-  return Buffer.concat(parts);
+  return wire;
 }
 
 export class NoiseStream extends Duplex {

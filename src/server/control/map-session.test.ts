@@ -28,7 +28,7 @@ function decode(frame: Buffer): string {
 }
 
 test('keep-alives follow 50–59 s of silence, and each message resets the wait', () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   try {
     const stream = new FakeStream();
     const session = new MapSession(stream as unknown as http2.ServerHttp2Stream, 7, true, () => {});

@@ -16,6 +16,8 @@ export class MapSession implements MapSink {
   readonly #stream: http2.ServerHttp2Stream;
   readonly zstd: boolean;
   #timer: NodeJS.Timeout | undefined;
+  #lastWriteAt = 0;
+  readonly #silenceMs = KEEP_ALIVE_MS + Math.random() * KEEP_ALIVE_JITTER_MS;
   #ended = false;
   readonly #onEnd: () => void;
 
@@ -53,13 +55,23 @@ export class MapSession implements MapSink {
       return true;
     }
     const taken = this.#stream.write(frame);
-    this.#armKeepAlive();
+    this.#lastWriteAt = Date.now();
+    if (this.#timer === undefined) this.#armKeepAlive(this.#silenceMs);
     return taken;
   }
 
-  #armKeepAlive(): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#write(keepAliveFrame(this.zstd)), KEEP_ALIVE_MS + Math.random() * KEEP_ALIVE_JITTER_MS);
+  /**
+   * One timer per session, armed once per silence: a write only notes its time, and the timer,
+   * when it fires early, waits out the rest. Re-arming on every write would put ten thousand
+   * sessions' distinct delays into the timer heap on every message.
+   */
+  #armKeepAlive(ms: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const quiet = Date.now() - this.#lastWriteAt;
+      if (quiet >= this.#silenceMs) this.#write(keepAliveFrame(this.zstd));
+      else if (!this.#ended) this.#armKeepAlive(this.#silenceMs - quiet);
+    }, ms);
     this.#timer.unref();
   }
 
