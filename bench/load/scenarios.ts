@@ -95,8 +95,11 @@ export async function firstFullMap(server: ServerUnderTest, late: Fleet, authKey
   });
 }
 
+let churnRuns = 0;
+
 /** `rate` endpoint changes per second for `seconds`; for each, when every other node has it. */
 export async function churn(server: ServerUnderTest, fleet: Fleet, rate: number, seconds: number): Promise<Measured> {
+  churnRuns++;
   return metered(server, fleet, async () => {
     const changes: Array<{ marker: string; sender: number; sent: number }> = [];
     const total = Math.round(rate * seconds);
@@ -104,7 +107,7 @@ export async function churn(server: ServerUnderTest, fleet: Fleet, rate: number,
     for (let k = 0; k < total; k++) {
       await sleep(Math.max(0, start + (k * 1000) / rate - Date.now()));
       const sender = Math.floor(Math.random() * fleet.size);
-      const marker = `127.3.${(k >> 8) & 255}.${k & 255}:${20000 + (k % 40000)}`;
+      const marker = `127.3.${(k >> 8) & 255}.${k & 255}:${20000 + ((churnRuns * 997 + k) % 40000)}`; // new in every run
       await fleet.watch([marker]);
       changes.push({ marker, sender, sent: 0 });
       void fleet.endpoint(sender, marker).then((t) => (changes[k]!.sent = t));

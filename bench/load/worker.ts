@@ -157,3 +157,5 @@ process.on('message', (raw) => {
     }
   })();
 });
+
+send({ op: 'ready', id: 0 }); // loaded: the coordinator may now hand out nodes
