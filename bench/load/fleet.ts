@@ -3,9 +3,20 @@
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import type { FromWorker, JoinRecord, MarkerReport, ToWorker, WorkerStatus } from './protocol.js';
 
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+/**
+ * The worker, bundled once per run into plain JavaScript beside node_modules. Children started
+ * with `--import tsx` on Node 20 now and then deadlock on the loader-hooks thread (the main
+ * thread waits on a lock forever, mid-run), which hung whole benchmark runs; plain JS has no
+ * hooks thread.
+ */
+const WORKER = ((): string => {
+  const outfile = fileURLToPath(new URL('../../.cache/bench/load-worker.mjs', import.meta.url));
+  buildSync({ entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' });
+  return outfile;
+})();
 
 type Request = ToWorker extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
 
@@ -21,7 +32,7 @@ class WorkerHandle {
 
   constructor() {
     const profile = process.env.LOAD_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LOAD_CPU_PROFILE}/workers`] : [];
-    this.#child = fork(WORKER, [], { execArgv: ['--import', 'tsx', '--max-old-space-size=8192', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.#child = fork(WORKER, [], { execArgv: ['--max-old-space-size=8192', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.ready = new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), WORKER_READY_MS);
       const settle = (ok: boolean): void => {
@@ -82,11 +93,7 @@ export class Fleet {
     this.#workers = Array.from({ length: workers }, () => new WorkerHandle());
   }
 
-  /**
-   * Waits until every worker has loaded. Now and then a child started with `--import tsx` on
-   * Node 20 never finishes loading (its loader-hooks thread stalls); such a worker is killed and
-   * started again rather than left to hang the run.
-   */
+  /** Waits until every worker has loaded; one that does not in time is killed and started again. */
   async #ready(): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const ok = await Promise.all(this.#workers.map((w) => w.ready));

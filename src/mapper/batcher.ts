@@ -2,8 +2,8 @@
 // window, then each session gets one message with only what concerns it. A session whose node
 // was deleted is ended. Endpoint, disco key and home DERP changes (what peers need to reach a
 // node) go out after a short window; the rest (joins, online flags, renames, policy) may wait
-// longer on a large tailnet, so that a join storm costs every stream a message every second or
-// two, not one per join.
+// longer on a large tailnet, so that a join storm costs every stream a message a second, not
+// one per join.
 
 import { performance } from 'node:perf_hooks';
 import type { Change } from '../domain/change.js';
@@ -24,8 +24,7 @@ export interface MapSink {
 /** Nodes whose deltas are built and written per turn of the event loop. */
 const FANOUT_CHUNK = 256;
 /** The longest a change waits before its fan-out starts (after a running fan-out ends). */
-const MAX_URGENT_WINDOW_MS = 1000;
-const MAX_BULK_WINDOW_MS = 2000;
+const MAX_WINDOW_MS = 1000;
 
 function emptySet(): ChangeSet {
   return { changed: new Set(), removed: new Set(), online: new Map(), patched: new Map(), users: new Set(), dnsChanged: false, derpChanged: false, policyChanged: false, at: '' };
@@ -123,8 +122,8 @@ export class Batcher {
   }
 
   /**
-   * The next batch waits the base window, stretched with the last fan-out's duration F: F/4
-   * (at most 1 s) when it holds an urgent change, 4F (at most 2 s) otherwise. With thousands of streams
+   * The next batch waits the base window, stretched with the last fan-out's duration F (at
+   * most a second): F/4 when it holds an urgent change, 4F otherwise. With thousands of streams
    * a fan-out takes a while; merging what arrives meanwhile into one batch keeps fan-out from
    * taking the CPU that registrations and full maps need (at most a fifth of it for joins).
    */
@@ -132,8 +131,8 @@ export class Batcher {
     this.#dirty = true;
     this.#urgent ||= urgent;
     if (this.#fanout !== undefined) return; // rescheduled when the running fan-out ends
-    const stretch = this.#urgent ? Math.min(this.#lastFanoutMs / 4, MAX_URGENT_WINDOW_MS) : Math.min(this.#lastFanoutMs * 4, MAX_BULK_WINDOW_MS);
-    const delay = Math.max(this.#windowMs, stretch);
+    const stretch = this.#urgent ? this.#lastFanoutMs / 4 : this.#lastFanoutMs * 4;
+    const delay = Math.max(this.#windowMs, Math.min(stretch, MAX_WINDOW_MS));
     const dueAt = performance.now() + delay;
     if (this.#timer !== undefined && this.#dueAt <= dueAt) return;
     clearTimeout(this.#timer);
