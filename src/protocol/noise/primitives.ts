@@ -21,22 +21,30 @@ export class X25519Key {
   readonly #privateKey: crypto.KeyObject;
   readonly #publicKey: Buffer;
 
-  private constructor(privateKey: crypto.KeyObject) {
+  private constructor(privateKey: crypto.KeyObject, spki: Buffer) {
     this.#privateKey = privateKey;
-    const jwk = crypto.createPublicKey(privateKey).export({ format: 'jwk' });
-    this.#publicKey = Buffer.from(jwk.x as string, 'base64url');
+    this.#publicKey = Buffer.from(spki.subarray(-DH_LEN)); // the raw key ends the SPKI DER
   }
 
   /** Imports a raw 32-byte private key (clamping is applied by X25519 itself). */
   static fromPrivate(raw: Uint8Array): X25519Key {
     if (raw.length !== DH_LEN) throw new RangeError('X25519 private key must be 32 bytes');
     const der = Buffer.concat([PKCS8_X25519_PREFIX, raw]);
-    return new X25519Key(crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
+    const privateKey = crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    return new X25519Key(privateKey, crypto.createPublicKey(privateKey).export({ type: 'spki', format: 'der' }));
   }
 
-  /** A fresh random key pair (for ephemerals). */
+  /**
+   * A fresh random key pair (for ephemerals). The public half comes DER-encoded out of the
+   * generation: exporting a freshly generated key object can deadlock Node 20 (see
+   * generateKeyPair in crypto/keys.ts).
+   */
   static generate(): X25519Key {
-    return new X25519Key(crypto.generateKeyPairSync('x25519').privateKey);
+    // Node returns a Buffer for the encoded half and a KeyObject for the other; @types/node has
+    // no overload for one encoded half.
+    const generate = crypto.generateKeyPairSync as unknown as (type: 'x25519', options: object) => { publicKey: Buffer; privateKey: crypto.KeyObject };
+    const pair = generate('x25519', { publicKeyEncoding: { type: 'spki', format: 'der' } });
+    return new X25519Key(pair.privateKey, pair.publicKey);
   }
 
   get publicKey(): Buffer {

@@ -42,7 +42,10 @@ export interface DerpCertificateOptions {
 /** Makes a fresh key and certificate (not written anywhere). */
 export function generateDerpCertificate(hostNames: string[], opts: { validDays?: number; now?: Date } = {}): Omit<DerpCertificate, 'created'> {
   const now = opts.now ?? new Date();
-  const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  // PEM straight out of the generation, then imported: exporting a freshly generated key object
+  // can deadlock Node 20 (see generateKeyPair in crypto/keys.ts).
+  const keyPem = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
+  const privateKey = crypto.createPrivateKey(keyPem);
   const notAfter = new Date(now.getTime() + (opts.validDays ?? 5 * 365) * DAY_MS);
   const certDer = createSelfSignedCertificate({
     privateKey,
@@ -53,7 +56,7 @@ export function generateDerpCertificate(hostNames: string[], opts: { validDays?:
   });
   return {
     certPem: derToPem(certDer),
-    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    keyPem,
     certDer,
     pin: certPin(certDer),
     notAfter: new Date(Math.floor(notAfter.getTime() / 1000) * 1000),
