@@ -3,47 +3,20 @@
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { buildSync } from 'esbuild';
 import type { FromWorker, JoinRecord, MarkerReport, ToWorker, WorkerStatus } from './protocol.js';
 
-/**
- * The worker, bundled once per run into plain JavaScript beside node_modules. Children started
- * with `--import tsx` on Node 20 now and then deadlock on the loader-hooks thread (the main
- * thread waits on a lock forever, mid-run), which hung whole benchmark runs; plain JS has no
- * hooks thread.
- */
-const WORKER = ((): string => {
-  const outfile = fileURLToPath(new URL('../../.cache/bench/load-worker.mjs', import.meta.url));
-  buildSync({ entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' });
-  return outfile;
-})();
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
 type Request = ToWorker extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
-
-/** How long a new worker may take to load before it is replaced (it normally takes under a second). */
-const WORKER_READY_MS = 20_000;
 
 class WorkerHandle {
   readonly #child: ChildProcess;
   readonly #pending = new Map<number, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>();
   #nextId = 1;
-  /** Resolves true once the worker says it is loaded, false if it dies or misses the deadline. */
-  readonly ready: Promise<boolean>;
 
   constructor() {
     const profile = process.env.LOAD_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LOAD_CPU_PROFILE}/workers`] : [];
-    this.#child = fork(WORKER, [], { execArgv: ['--max-old-space-size=8192', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.ready = new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), WORKER_READY_MS);
-      const settle = (ok: boolean): void => {
-        clearTimeout(timer);
-        resolve(ok);
-      };
-      this.#child.once('exit', () => settle(false));
-      this.#child.on('message', (raw) => {
-        if ((raw as FromWorker).op === 'ready') settle(true);
-      });
-    });
+    this.#child = fork(WORKER, [], { execArgv: ['--import', 'tsx', '--max-old-space-size=8192', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.#child.on('message', (raw) => {
       const msg = raw as FromWorker;
       const p = this.#pending.get(msg.id);
@@ -73,10 +46,10 @@ class WorkerHandle {
   }
 
   /** Gives the worker a few seconds to exit on its own (it writes its profile then), then kills it. */
-  async kill(graceMs = process.env.LOAD_CPU_PROFILE ? 60_000 : 5000): Promise<void> {
-    if (this.#child.exitCode === null && graceMs > 0) {
+  async kill(): Promise<void> {
+    if (this.#child.exitCode === null) {
       await new Promise((resolve) => {
-        const timer = setTimeout(resolve, graceMs);
+        const timer = setTimeout(resolve, process.env.LOAD_CPU_PROFILE ? 60_000 : 5000);
         this.#child.once('exit', () => resolve(clearTimeout(timer)));
       });
     }
@@ -93,27 +66,11 @@ export class Fleet {
     this.#workers = Array.from({ length: workers }, () => new WorkerHandle());
   }
 
-  /** Waits until every worker has loaded; one that does not in time is killed and started again. */
-  async #ready(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const ok = await Promise.all(this.#workers.map((w) => w.ready));
-      if (ok.every(Boolean)) return;
-      if (attempt === 3) throw new Error('load-generator workers did not start after 3 attempts');
-      for (const [k, good] of ok.entries()) {
-        if (good) continue;
-        process.stderr.write(`  worker ${k} did not start within ${WORKER_READY_MS / 1000} s; starting another\n`);
-        void this.#workers[k]!.kill(0);
-        this.#workers[k] = new WorkerHandle();
-      }
-    }
-  }
-
   #owner(index: number): WorkerHandle {
     return this.#workers[index % this.#workers.length]!;
   }
 
   async init(target: { host: string; port: number; serverKey: string }, sampleEvery: number, firstIndex = 0): Promise<void> {
-    await this.#ready();
     await Promise.all(
       this.#workers.map((w, k) => {
         const indices: number[] = [];

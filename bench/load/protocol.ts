@@ -42,7 +42,6 @@ export interface WorkerStatus {
 }
 
 export type FromWorker =
-  | { op: 'ready'; id: 0 }
   | { op: 'ok'; id: number }
   | { op: 'error'; id: number; message: string }
   | { op: 'joined'; id: number; records: JoinRecord[] }

@@ -157,5 +157,3 @@ process.on('message', (raw) => {
     }
   })();
 });
-
-send({ op: 'ready', id: 0 }); // loaded: the coordinator may now hand out nodes
