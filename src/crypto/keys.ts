@@ -22,20 +22,17 @@ export function generatePrivateKey(): Buffer {
  * A new key pair, both halves raw (the private one clamped). Much cheaper than
  * generatePrivateKey + publicKeyOf: OpenSSL's PKCS#8 import costs ~0.35 ms a key.
  *
- * Both halves come DER-encoded out of the generation itself, never through `export()` of the
- * generated key objects: on Node 20, exporting such a key as JWK can trigger a GC that destroys
- * the generating job, which takes the lock the export holds, and the process hangs for good
- * (seen under load: a futex wait in ~KeyGenJob below ExportJWKEdKey).
+ * The halves are exported as DER, never as JWK: on Node 20, a JWK export of a freshly generated
+ * key can run a GC that collects the generating job, whose destructor waits on the lock the
+ * export holds, and the process hangs for good (seen under load: a futex wait in ~KeyGenJob
+ * below ExportJWKEdKey; keygen-gc.test.ts).
  */
 export function generateKeyPair(): { privateKey: Buffer; publicKey: Buffer } {
-  const pair = crypto.generateKeyPairSync('x25519', {
-    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
-    publicKeyEncoding: { type: 'spki', format: 'der' },
-  });
-  const privateKey = Buffer.from(pair.privateKey.subarray(-32)); // the key is the DER's last 32 bytes
+  const pair = crypto.generateKeyPairSync('x25519');
+  const privateKey = Buffer.from(pair.privateKey.export({ type: 'pkcs8', format: 'der' }).subarray(-32)); // the DER ends with the key
   privateKey[0] = privateKey[0]! & 248; // X25519 clamps anyway: the public key is unchanged
   privateKey[31] = (privateKey[31]! & 127) | 64;
-  return { privateKey, publicKey: Buffer.from(pair.publicKey.subarray(-32)) };
+  return { privateKey, publicKey: Buffer.from(pair.publicKey.export({ type: 'spki', format: 'der' }).subarray(-32)) };
 }
 
 export function publicKeyOf(privateKey: Buffer): Buffer {

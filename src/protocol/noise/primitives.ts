@@ -34,17 +34,10 @@ export class X25519Key {
     return new X25519Key(privateKey, crypto.createPublicKey(privateKey).export({ type: 'spki', format: 'der' }));
   }
 
-  /**
-   * A fresh random key pair (for ephemerals). The public half comes DER-encoded out of the
-   * generation: exporting a freshly generated key object can deadlock Node 20 (see
-   * generateKeyPair in crypto/keys.ts).
-   */
+  /** A fresh random key pair (for ephemerals); exported as DER, not JWK (see generateKeyPair in crypto/keys.ts). */
   static generate(): X25519Key {
-    // Node returns a Buffer for the encoded half and a KeyObject for the other; @types/node has
-    // no overload for one encoded half.
-    const generate = crypto.generateKeyPairSync as unknown as (type: 'x25519', options: object) => { publicKey: Buffer; privateKey: crypto.KeyObject };
-    const pair = generate('x25519', { publicKeyEncoding: { type: 'spki', format: 'der' } });
-    return new X25519Key(pair.privateKey, pair.publicKey);
+    const pair = crypto.generateKeyPairSync('x25519');
+    return new X25519Key(pair.privateKey, pair.publicKey.export({ type: 'spki', format: 'der' }));
   }
 
   get publicKey(): Buffer {

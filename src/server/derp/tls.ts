@@ -42,10 +42,7 @@ export interface DerpCertificateOptions {
 /** Makes a fresh key and certificate (not written anywhere). */
 export function generateDerpCertificate(hostNames: string[], opts: { validDays?: number; now?: Date } = {}): Omit<DerpCertificate, 'created'> {
   const now = opts.now ?? new Date();
-  // PEM straight out of the generation, then imported: exporting a freshly generated key object
-  // can deadlock Node 20 (see generateKeyPair in crypto/keys.ts).
-  const keyPem = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
-  const privateKey = crypto.createPrivateKey(keyPem);
+  const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const notAfter = new Date(now.getTime() + (opts.validDays ?? 5 * 365) * DAY_MS);
   const certDer = createSelfSignedCertificate({
     privateKey,
@@ -56,7 +53,7 @@ export function generateDerpCertificate(hostNames: string[], opts: { validDays?:
   });
   return {
     certPem: derToPem(certDer),
-    keyPem,
+    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
     certDer,
     pin: certPin(certDer),
     notAfter: new Date(Math.floor(notAfter.getTime() / 1000) * 1000),
