@@ -86,7 +86,7 @@ async function runOne(kind: ServerKind, n: number): Promise<Record<string, Measu
 }
 
 /** Counts, not figures of merit: no ratio. */
-const NEUTRAL = new Set(['changes', 'nodesWithMap', 'peersInFirstMap', 'clientRssMiB']);
+const NEUTRAL = new Set(['changes', 'nodesWithMap', 'peersInFirstMap', 'clientRssMiB', 'clientCpuSeconds']);
 
 function table(results: Results, n: number): string {
   const lines: string[] = [];
