@@ -42,7 +42,7 @@ export class CipherState {
   /** Like encrypt, written into `out` at `offset`; returns the bytes written (plaintext + 16). */
   encryptInto(plaintext: Uint8Array, out: Buffer, offset: number): number {
     const nonce = this.#nextNonce();
-    return aeadSealInto(this.#key, nonce, plaintext, out, offset);
+    return aeadSealInto(this.#key, nonce, plaintext, EMPTY, out, offset);
   }
 
   /** The plaintext of the next record; throws NoiseError (and dies) when it does not authenticate. */

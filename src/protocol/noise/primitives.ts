@@ -86,19 +86,15 @@ export function hkdf2(chainingKey: Uint8Array, ikm: Uint8Array): [Buffer, Buffer
 
 /** ChaCha20-Poly1305 seal: returns ciphertext || 16-byte tag. */
 export function aeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Buffer {
-  const c = crypto.createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LEN });
-  if (ad.length > 0) c.setAAD(ad, { plaintextLength: plaintext.length });
-  const body = c.update(plaintext);
-  c.final();
-  return Buffer.concat([body, c.getAuthTag()]);
+  const out = Buffer.allocUnsafe(plaintext.length + TAG_LEN);
+  aeadSealInto(key, nonce, plaintext, ad, out, 0);
+  return out;
 }
 
-/**
- * ChaCha20-Poly1305 seal with empty associated data, written into `out` at `offset` as
- * ciphertext || tag (no intermediate buffer); returns the bytes written.
- */
-export function aeadSealInto(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, out: Buffer, offset: number): number {
+/** ChaCha20-Poly1305 seal written into `out` at `offset` as ciphertext || tag; returns the bytes written. */
+export function aeadSealInto(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array, out: Buffer, offset: number): number {
   const c = crypto.createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LEN });
+  if (ad.length > 0) c.setAAD(ad, { plaintextLength: plaintext.length });
   const body = c.update(plaintext);
   c.final();
   body.copy(out, offset);
