@@ -40,6 +40,14 @@ const SECURITY_HEADERS = {
   'Referrer-Policy': 'no-referrer',
 };
 
+/**
+ * Connections the kernel may queue before we accept them. Node asks for 511; when every node
+ * reconnects at once after a restart, the overflow is dropped and each of those clients waits a
+ * SYN retransmission (a second or more). Linux caps the value at net.core.somaxconn (4096 on
+ * current kernels), which is what Go servers get by default.
+ */
+const LISTEN_BACKLOG = 65535;
+
 const ZERO_MKEY = formatKey('mkey', Buffer.alloc(32));
 
 function send(res: http.ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
@@ -123,7 +131,7 @@ export async function startMainListener(listenAddr: string, deps: MainListenerDe
     listener.once('error', (err) =>
       reject(new SwitchboardError('ERR_CONFIG_INVALID', `cannot listen on listen_addr ${listenAddr}: ${describeError(err)}`, { cause: err })),
     );
-    listener.listen(port, host, () => resolve());
+    listener.listen({ port, host, backlog: LISTEN_BACKLOG }, () => resolve());
   });
   const bound = listener.address();
   const realPort = typeof bound === 'object' && bound ? bound.port : port;
