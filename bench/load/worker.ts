@@ -1,7 +1,7 @@
 // A load-generator worker process: owns a slice of the simulated nodes and obeys the
 // coordinator over IPC (see protocol.ts). It joins its nodes with bounded concurrency, watches
 // map streams for markers (an endpoint, a policy prefix) and reports when each node saw them,
-// and reconnects lost nodes with jittered exponential backoff, timing when each is back.
+// and reconnects lost nodes with tailscaled's jittered backoff, timing when each is back.
 
 import { SimNode, frameText, now, type Target } from './sim-node.js';
 import type { JoinRecord, ToWorker, FromWorker, MarkerReport } from './protocol.js';
@@ -49,9 +49,7 @@ function countPeers(json: string): number {
 }
 
 async function reconnect(node: SimNode, attempt: number): Promise<void> {
-  // tailscaled backs off exponentially with jitter; the first retry comes quickly.
-  const delay = Math.min(8000, 250 * 2 ** attempt) * Math.random() + (attempt === 0 ? Math.random() * 1000 : 0);
-  await new Promise((r) => setTimeout(r, delay));
+  await new Promise((r) => setTimeout(r, backoffMs(attempt + 1)));
   if (!reconnecting) return;
   try {
     await node.connect();
@@ -60,6 +58,14 @@ async function reconnect(node: SimNode, attempt: number): Promise<void> {
     node.close();
     void reconnect(node, attempt + 1);
   }
+}
+
+/**
+ * tailscaled's wait before its n-th retry of the map poll (util/backoff, used by the map
+ * routine): n² × 10 ms, capped at 30 s, scaled by a random factor between 0.5 and 1.5.
+ */
+function backoffMs(n: number): number {
+  return Math.min(n * n * 10, 30_000) * (0.5 + Math.random());
 }
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
