@@ -8,8 +8,6 @@ import { SwitchboardError, describeError } from '../lib/errors.js';
 
 export type KeyPrefix = 'privkey' | 'mkey' | 'nodekey' | 'discokey';
 
-const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
-
 /** A new X25519 private key, clamped as Tailscale clamps its keys. */
 export function generatePrivateKey(): Buffer {
   const k = crypto.randomBytes(32);
@@ -19,30 +17,38 @@ export function generatePrivateKey(): Buffer {
 }
 
 /**
- * A new key pair, both halves raw (the private one clamped). Much cheaper than
- * generatePrivateKey + publicKeyOf: OpenSSL's PKCS#8 import costs ~0.35 ms a key.
- *
- * The halves are exported as DER, never as JWK: on Node 20, a JWK export of a freshly generated
- * key can run a GC that collects the generating job, whose destructor waits on the lock the
- * export holds, and the process hangs for good (seen under load: a futex wait in ~KeyGenJob
- * below ExportJWKEdKey; keygen-gc.test.ts).
+ * JWK import wants an `x` (public half) beside `d`, but Node builds a private OKP key from `d`
+ * alone (initEDRaw) and derives the public half itself; this placeholder fills the field.
+ * Should a Node release start checking `x`, every key test fails at once.
  */
+const JWK_X_PLACEHOLDER = Buffer.alloc(32).toString('base64url');
+
+/**
+ * A raw X25519 private key as a KeyObject. JWK is the cheap way in: a PKCS#8 DER import costs
+ * ~75 µs, a JWK one ~10 µs. Keys are made this way rather than by generateKeyPairSync, whose
+ * export (DER ~70 µs, JWK fast) is slow or unsafe: on Node 20 a JWK export of a freshly generated
+ * key can run a GC that collects the generating job, whose destructor waits on the lock the
+ * export holds, and the process hangs for good (a futex wait in ~KeyGenJob below ExportJWKEdKey;
+ * keygen-gc.test.ts). An imported key has no generating job.
+ */
+export function x25519PrivateKeyObject(raw: Uint8Array): crypto.KeyObject {
+  if (raw.length !== 32) throw new RangeError('X25519 private key must be 32 bytes');
+  return crypto.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: Buffer.from(raw).toString('base64url'), x: JWK_X_PLACEHOLDER }, format: 'jwk' });
+}
+
+/** The raw public half of an X25519 private KeyObject. */
+export function x25519PublicOf(privateKey: crypto.KeyObject): Buffer {
+  return Buffer.from(crypto.createPublicKey(privateKey).export({ format: 'jwk' }).x as string, 'base64url');
+}
+
+/** A new key pair, both halves raw (the private one clamped). */
 export function generateKeyPair(): { privateKey: Buffer; publicKey: Buffer } {
-  const pair = crypto.generateKeyPairSync('x25519');
-  const privateKey = Buffer.from(pair.privateKey.export({ type: 'pkcs8', format: 'der' }).subarray(-32)); // the DER ends with the key
-  privateKey[0] = privateKey[0]! & 248; // X25519 clamps anyway: the public key is unchanged
-  privateKey[31] = (privateKey[31]! & 127) | 64;
-  return { privateKey, publicKey: Buffer.from(pair.publicKey.export({ type: 'spki', format: 'der' }).subarray(-32)) };
+  const privateKey = generatePrivateKey();
+  return { privateKey, publicKey: publicKeyOf(privateKey) };
 }
 
 export function publicKeyOf(privateKey: Buffer): Buffer {
-  const keyObject = crypto.createPrivateKey({
-    key: Buffer.concat([PKCS8_X25519, privateKey]),
-    format: 'der',
-    type: 'pkcs8',
-  });
-  const jwk = crypto.createPublicKey(keyObject).export({ format: 'jwk' });
-  return Buffer.from(jwk.x as string, 'base64url');
+  return x25519PublicOf(x25519PrivateKeyObject(privateKey));
 }
 
 export function formatKey(prefix: KeyPrefix, key: Buffer): string {

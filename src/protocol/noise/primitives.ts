@@ -2,11 +2,11 @@
 // §12), built on node:crypto only: X25519 DH, BLAKE2s-256, HMAC-BLAKE2s HKDF and
 // ChaCha20-Poly1305. No protocol logic lives here; see symmetric-state.ts and cipher-state.ts.
 //
-// Import costs measured in shared/reference/ts-stack.md §1: a PKCS8 private import is slow
-// (~3k/s), so a static key is imported once (X25519Key); peer public keys are imported as JWK
-// (~230k/s); ephemerals come from generateKeyPairSync.
+// Keys enter OpenSSL as JWK (~10 µs; a PKCS#8 or SPKI DER import costs ~75 µs): private ones,
+// ephemerals included, through crypto/keys.ts, peer public keys in dh().
 
 import crypto from 'node:crypto';
+import { generatePrivateKey, x25519PrivateKeyObject, x25519PublicOf } from '../../crypto/keys.js';
 
 export const DH_LEN = 32; // X25519 public key and shared secret size
 export const HASH_LEN = 32; // BLAKE2s-256 output
@@ -14,30 +14,24 @@ export const KEY_LEN = 32; // ChaCha20-Poly1305 key
 export const TAG_LEN = 16; // Poly1305 tag
 export const NONCE_LEN = 12; // ChaCha20-Poly1305 (IETF) nonce
 
-const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-
 /** An X25519 key pair whose private half stays inside a KeyObject after one import. */
 export class X25519Key {
   readonly #privateKey: crypto.KeyObject;
   readonly #publicKey: Buffer;
 
-  private constructor(privateKey: crypto.KeyObject, spki: Buffer) {
+  private constructor(privateKey: crypto.KeyObject) {
     this.#privateKey = privateKey;
-    this.#publicKey = Buffer.from(spki.subarray(-DH_LEN)); // the raw key ends the SPKI DER
+    this.#publicKey = x25519PublicOf(privateKey);
   }
 
   /** Imports a raw 32-byte private key (clamping is applied by X25519 itself). */
   static fromPrivate(raw: Uint8Array): X25519Key {
-    if (raw.length !== DH_LEN) throw new RangeError('X25519 private key must be 32 bytes');
-    const der = Buffer.concat([PKCS8_X25519_PREFIX, raw]);
-    const privateKey = crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-    return new X25519Key(privateKey, crypto.createPublicKey(privateKey).export({ type: 'spki', format: 'der' }));
+    return new X25519Key(x25519PrivateKeyObject(raw));
   }
 
-  /** A fresh random key pair (for ephemerals); exported as DER, not JWK (see generateKeyPair in crypto/keys.ts). */
+  /** A fresh random key pair (for ephemerals). */
   static generate(): X25519Key {
-    const pair = crypto.generateKeyPairSync('x25519');
-    return new X25519Key(pair.privateKey, pair.publicKey.export({ type: 'spki', format: 'der' }));
+    return new X25519Key(x25519PrivateKeyObject(generatePrivateKey()));
   }
 
   get publicKey(): Buffer {
