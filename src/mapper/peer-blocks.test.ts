@@ -90,3 +90,17 @@ test('sharedBody reuses clean blocks and rebuilds a touched one or one whose nod
   assert.ok(!text.includes('"ID":57,'));
   assert.equal((JSON.parse(text) as { Peers: unknown[] }).Peers.length, 98);
 });
+
+test('a map compresses little more than the viewer\'s own block: the block opening the list is cached too', () => {
+  const blocks = new PeerBlocks(10);
+  const nodes = Array.from({ length: 100 }, (_, i) => ({ id: i + 1 }));
+  const json = (n: { id: number }) => `{"ID":${n.id},"Name":"node-${n.id}","V":0}`;
+  blocks.sharedBody(before, nodes, 55, json, after);
+  blocks.sharedBody(before, nodes, 65, json, after); // now every block is cached, block 1 (IDs 10-19) opens the list
+  const n = blocks.compressedBytes;
+  const text = decompress(blocks.sharedBody(before, nodes, 55, json, after)).toString();
+  assert.equal(text, plain(peersFor(55, 100).map((p) => ({ ...p, json: json({ id: p.id }) }))));
+  const ownBlock = nodes.filter((x) => x.id >= 50 && x.id < 60).map(json).join(',').length;
+  const perMap = blocks.compressedBytes - n;
+  assert.ok(perMap < ownBlock + before.length + after.length + 32, `compressed ${perMap} bytes for one map; its own block is ${ownBlock}`);
+});

@@ -2,9 +2,10 @@
 // IDs and the same bytes reused for every viewer. A zstd stream may hold several frames back to
 // back and decodes to their concatenation (RFC 8878 §3.1; Tailscale's decoder reads them all),
 // so a full map is: a frame with this viewer's own parts, the cached frames of the blocks it
-// sees unchanged, and a frame with the rest. Only the block holding the viewer, the first run
-// of peers (no leading comma) and peers shaped for this viewer are compressed per map: a
-// joining node's map of ten thousand peers costs a few small compressions and a copy.
+// sees unchanged, and a frame with the rest. Only the block holding the viewer and peers shaped
+// for this viewer are compressed per map (a block that opens the peer list has a second cached
+// form without its leading comma): a joining node's map of ten thousand peers costs a few small
+// compressions and a copy.
 //
 // A cached block is valid while it holds exactly the same peers with the same JSON strings
 // (the WireCache hands out the same string until a node changes). `body` checks that peer by
@@ -23,7 +24,10 @@ export interface PeerEntry {
 interface Block {
   ids: number[];
   jsons: string[];
+  /** `,` + the peers joined by `,`, compressed. */
   frame: Buffer;
+  /** The same without the leading comma, for a block that opens the peer list (made when first asked). */
+  head?: Buffer;
   /** A node of this block changed since the frame was built. */
   dirty: boolean;
 }
@@ -40,6 +44,8 @@ export class PeerBlocks {
   readonly #blocks = new Map<number, Block>();
   /** Blocks compressed for the cache so far (a measure of reuse). */
   compressedBlocks = 0;
+  /** Bytes of JSON text compressed so far, cached blocks and per-map text alike. */
+  compressedBytes = 0;
 
   constructor(size = DEFAULT_PEER_BLOCK_SIZE) {
     this.#size = Math.max(1, Math.floor(size));
@@ -76,9 +82,9 @@ export class PeerBlocks {
   }
 
   /**
-   * Walks the entries in runs of one block each: the first run and the viewer's block go into
-   * this map's own text (the viewer itself left out), every other run is the frame `cached`
-   * gives for it, or inline text when it gives none.
+   * Walks the entries in runs of one block each: the viewer's block goes into this map's own
+   * text (the viewer itself left out), every other run is the block `cached` gives for it, or
+   * inline text when it gives none.
    */
   #assemble(
     before: string,
@@ -86,7 +92,7 @@ export class PeerBlocks {
     entries: readonly BlockNode[],
     viewerId: number,
     jsonAt: (i: number) => string,
-    cached: (block: number, i: number, j: number) => Buffer | undefined,
+    cached: (block: number, i: number, j: number) => Block | undefined,
   ): Buffer {
     const frames: Buffer[] = [];
     let text = before;
@@ -97,10 +103,13 @@ export class PeerBlocks {
       const k = this.#blockOf(entries[i]!.id);
       let j = i + 1;
       while (j < entries.length && this.#blockOf(entries[j]!.id) === k) j++;
-      const frame = first || k === selfBlock ? undefined : cached(k, i, j);
-      if (frame) {
-        frames.push(compress(Buffer.from(text, 'utf8')), frame);
+      const block = k === selfBlock ? undefined : cached(k, i, j);
+      if (block) {
+        if (first) text += ',"Peers":[';
+        if (text !== '') frames.push(this.#compress(text));
+        frames.push(first ? (block.head ??= this.#compress(block.jsons.join(','))) : block.frame);
         text = '';
+        first = false;
       } else {
         for (let r = i; r < j; r++) {
           if (entries[r]!.id === viewerId) continue;
@@ -111,33 +120,39 @@ export class PeerBlocks {
       i = j;
     }
     if (!first) text += ']';
-    frames.push(compress(Buffer.from(text + after, 'utf8')));
+    frames.push(this.#compress(text + after));
     return frames.length === 1 ? frames[0]! : Buffer.concat(frames);
   }
 
-  /** Block k's frame for nodes[i..j), rebuilt when it is dirty or holds other nodes. */
-  #clean<N extends BlockNode>(k: number, nodes: readonly N[], i: number, j: number, json: (node: N) => string): Buffer {
+  /** Block k for nodes[i..j), rebuilt when it is dirty or holds other nodes. */
+  #clean<N extends BlockNode>(k: number, nodes: readonly N[], i: number, j: number, json: (node: N) => string): Block {
     const hit = this.#blocks.get(k);
     if (hit && !hit.dirty && hit.ids.length === j - i) {
       let same = true;
       for (let x = 0; x < hit.ids.length && same; x++) same = hit.ids[x] === nodes[i + x]!.id;
-      if (same) return hit.frame;
+      if (same) return hit;
     }
     const run = nodes.slice(i, j);
     return this.#store(k, run.map((n) => n.id), run.map(json));
   }
 
-  #cached(k: number, run: PeerEntry[]): Buffer {
+  #cached(k: number, run: PeerEntry[]): Block {
     const hit = this.#blocks.get(k);
-    if (hit && hit.ids.length === run.length && run.every((p, x) => hit.ids[x] === p.id && hit.jsons[x] === p.json)) return hit.frame;
+    if (hit && hit.ids.length === run.length && run.every((p, x) => hit.ids[x] === p.id && hit.jsons[x] === p.json)) return hit;
     return this.#store(k, run.map((p) => p.id), run.map((p) => p.json));
   }
 
-  #store(k: number, ids: number[], jsons: string[]): Buffer {
-    const frame = compress(Buffer.from(',' + jsons.join(','), 'utf8'));
+  #store(k: number, ids: number[], jsons: string[]): Block {
+    const block: Block = { ids, jsons, frame: this.#compress(',' + jsons.join(',')), dirty: false };
     this.compressedBlocks++;
-    this.#blocks.set(k, { ids, jsons, frame, dirty: false });
-    return frame;
+    this.#blocks.set(k, block);
+    return block;
+  }
+
+  #compress(text: string): Buffer {
+    const bytes = Buffer.from(text, 'utf8');
+    this.compressedBytes += bytes.length;
+    return compress(bytes);
   }
 
 }
