@@ -20,7 +20,7 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 test('switchboard serve with no config file, then the CLI', { timeout: 60_000 }, async () => {
-  assert.ok(fs.existsSync(fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))), 'run "npm run build" first');
+  assert.ok(fs.existsSync(fileURLToPath(new URL('../../dist/switchboard.js', import.meta.url))), 'run "npm run build" first');
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-quick-'));
   // Port 0 through the environment override, so the test never collides with a real server.
   const server = spawn(process.execPath, [BIN, 'serve'], { cwd, env: cleanEnv({ SWITCHBOARD_LISTEN_ADDR: '127.0.0.1:0' }) });
