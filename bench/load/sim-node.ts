@@ -76,6 +76,11 @@ export class SimNode {
       initialWindowSize: 4 << 20,
     });
     this.#socket = socket;
+    // Go's HTTP/2 client, which tailscaled uses, advertises a 4 MiB stream window and a 1 GiB
+    // connection window (net/http's transportDefault{Stream,Conn}Flow); Node's is 64 KiB.
+    const widen = (): void => session.setLocalWindowSize(1 << 30);
+    if (session.connecting) session.once('connect', widen);
+    else widen();
     session.on('error', () => {});
     session.on('close', () => {
       if (this.#session === session) this.#lost();
