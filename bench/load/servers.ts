@@ -6,6 +6,7 @@
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,19 +102,30 @@ export class ServerUnderTest {
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     const deadline = Date.now() + 60_000;
-    while (!(await this.#healthy())) {
+    while (!(await this.#listening())) {
       if (child.exitCode !== null) throw new Error(`${this.kind} exited with ${child.exitCode}:\n${this.#log}`);
       if (Date.now() > deadline) throw new Error(`${this.kind} did not start:\n${this.#log}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
-  async #healthy(): Promise<boolean> {
-    try {
-      return (await fetch(`http://127.0.0.1:${this.port}/health`, { signal: AbortSignal.timeout(5000) })).ok && fs.existsSync(path.join(this.dir, 'admin.sock'));
-    } catch {
-      return false;
-    }
+  /**
+   * Up: the admin socket is there and the main port accepts a TCP connection. The kernel accepts
+   * while the server is too busy to answer HTTP (ten thousand nodes reconnecting at once kept a
+   * /health request waiting over a minute), so this sees the restart, not the end of the storm.
+   */
+  async #listening(): Promise<boolean> {
+    if (!fs.existsSync(path.join(this.dir, 'admin.sock'))) return false;
+    return new Promise((resolve) => {
+      const socket = net.connect(this.port, '127.0.0.1');
+      const done = (up: boolean): void => {
+        socket.destroy();
+        resolve(up);
+      };
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+      socket.setTimeout(5000, () => done(false));
+    });
   }
 
   async serverKey(): Promise<string> {
