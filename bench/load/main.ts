@@ -65,8 +65,8 @@ async function runOne(kind: ServerKind, n: number): Promise<Record<string, Measu
     // The policy change leaves a full-mesh policy in force, under which the churn then runs.
     if (scenarios.has('policy')) log('policy', await policyChange(server, fleet, 1, timeoutMs));
     // Several rates (--churn-rate 2,1,0.5): the first is 'churn' (charted), the others 'churn at k/s'.
-    for (const [i, rate] of churnRates.entries()) {
-      if (scenarios.has('churn')) log(i === 0 ? 'churn' : `churn at ${rate}/s`, await churn(server, fleet, rate, Number(values['churn-seconds'])));
+    if (scenarios.has('churn')) {
+      for (const [i, rate] of churnRates.entries()) log(i === 0 ? 'churn' : `churn at ${rate}/s`, await churn(server, fleet, rate, Number(values['churn-seconds'])));
     }
     if (scenarios.has('reconnect')) {
       await late.stop();

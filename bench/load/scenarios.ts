@@ -167,8 +167,7 @@ export async function policyChange(server: ServerUnderTest, fleet: Fleet, round_
 
 /**
  * Restart the server under N live streams; time until every node has a new full map, counted
- * from the restart (the old process gone), so the new one's start-up is part of it: under load
- * the harness may see it ready late while nodes are already being served.
+ * from the restart (the old process gone), so the new one's start-up is part of it.
  */
 export async function reconnectStorm(server: ServerUnderTest, fleet: Fleet, timeoutMs: number): Promise<Measured> {
   await fleet.resetReconnects();
