@@ -6,8 +6,11 @@ export type Change =
   | { type: 'node-changed'; nodeId: number }
   | { type: 'node-removed'; nodeId: number }
   | { type: 'node-online'; nodeId: number; online: boolean }
-  /** Only the fields peers track cheaply changed: sent as a PeersChangedPatch. */
-  | { type: 'node-patched'; nodeId: number; endpoints?: string[]; discoKey?: string; homeDerp?: number }
+  /**
+   * Only the fields peers track cheaply changed: sent as a PeersChangedPatch. `firstEndpoints`:
+   * the node had none before (it is joining or has never reported any).
+   */
+  | { type: 'node-patched'; nodeId: number; endpoints?: string[]; discoKey?: string; homeDerp?: number; firstEndpoints?: true }
   | { type: 'policy-changed' }
   | { type: 'user-changed'; userId: number }
   | { type: 'user-removed'; userId: number };

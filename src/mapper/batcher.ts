@@ -1,15 +1,22 @@
 // Fans changes out to connected map sessions. Change values from the state are merged over a
-// window, then each session gets one message with only what concerns it. A session whose node
-// was deleted is ended. Endpoint, disco key and home DERP changes (what peers need to reach a
-// node) go out after a short window; the rest (joins, online flags, renames, policy) may wait
-// longer on a large tailnet, so that a join storm costs every stream a message a second, not
-// one per join.
+// window into a batch; each node then gets one message with only what concerns it. A node
+// whose stream was deleted is ended. Endpoint, disco key and home DERP changes (what peers need
+// to reach a node) go out after a short window; the rest (joins, online flags, renames, policy)
+// may wait longer on a large tailnet, so that a join storm costs every stream a message a
+// second, not one per join. A joining node's first endpoints are no more urgent than its join:
+// no peer could reach it directly before.
+//
+// A fan-out over thousands of streams spans many turns of the event loop. An urgent change that
+// arrives meanwhile is sealed into the next batch at once: the nodes the fan-out has not reached
+// yet get both batches in one message, and those it passed are queued again behind them. So a
+// change waits for at most one pass, not for the rest of the running one and then its own.
 
 import { performance } from 'node:perf_hooks';
 import type { Change } from '../domain/change.js';
 import type { State } from '../state/index.js';
 import type { ChangeSet, Mapper } from './mapper.js';
 import { FrameMemo } from './frames.js';
+import { emptyChangeSet, mergeChangeSets } from './change-sets.js';
 
 /** What the batcher needs from a live map stream. */
 export interface MapSink {
@@ -26,23 +33,30 @@ const FANOUT_CHUNK = 256;
 /** The longest a change waits before its fan-out starts (after a running fan-out ends). */
 const MAX_WINDOW_MS = 1000;
 
-function emptySet(): ChangeSet {
-  return { changed: new Set(), removed: new Set(), online: new Map(), patched: new Map(), users: new Set(), dnsChanged: false, derpChanged: false, policyChanged: false, at: '' };
-}
-
 export class Batcher {
   readonly #mapper: Mapper;
   readonly #windowMs: number;
   readonly #sinks = new Map<number, Set<MapSink>>();
-  #pending = emptySet();
+  #pending = emptyChangeSet();
   #timer: NodeJS.Timeout | undefined;
   /** When the armed timer fires (performance.now() time). */
   #dueAt = 0;
-  /** Whether the pending batch holds a change peers need to stay reachable. */
+  /** Whether the pending batch holds a change peers need to stay reachable, and since when. */
   #urgent = false;
+  #urgentSince = 0;
+  #dirty = false;
+  /** Sealed batches some node may still lack: epochs #firstEpoch … #epoch, oldest first. */
+  #batches: ChangeSet[] = [];
+  #firstEpoch = 1;
+  #epoch = 0;
+  /** Per node with streams: the last epoch it has (a new stream's full map has all sealed ones). */
+  readonly #delivered = new Map<number, number>();
+  /** Nodes still to visit, in order. */
+  readonly #todo = new Set<number>();
+  /** What a node that has every epoch up to the key gets, for the current #epoch. */
+  readonly #since = new Map<number, { set: ChangeSet; frames: FrameMemo }>();
   /** The running fan-out's next chunk (null while a chunk runs), undefined when idle. */
   #fanout: NodeJS.Immediate | null | undefined;
-  #dirty = false;
   #lastFanoutMs = 0;
   readonly #idleWaiters: Array<() => void> = [];
   readonly #unsubscribe: () => void;
@@ -55,7 +69,10 @@ export class Batcher {
 
   add(sink: MapSink): void {
     let set = this.#sinks.get(sink.nodeId);
-    if (!set) this.#sinks.set(sink.nodeId, (set = new Set()));
+    if (!set) {
+      this.#sinks.set(sink.nodeId, (set = new Set()));
+      this.#delivered.set(sink.nodeId, this.#epoch);
+    }
     set.add(sink);
   }
 
@@ -66,6 +83,8 @@ export class Batcher {
     set.delete(sink);
     if (set.size === 0) {
       this.#sinks.delete(sink.nodeId);
+      this.#delivered.delete(sink.nodeId);
+      this.#todo.delete(sink.nodeId);
       this.#mapper.forgetViewer(sink.nodeId);
     }
     return set.size;
@@ -118,7 +137,7 @@ export class Batcher {
       case 'user-removed':
         break;
     }
-    this.#schedule(c.type === 'node-patched');
+    this.#schedule(c.type === 'node-patched' && !c.firstEndpoints);
   }
 
   /**
@@ -126,9 +145,11 @@ export class Batcher {
    * most a second): F/4 when it holds an urgent change, 4F otherwise. With thousands of streams
    * a fan-out takes a while; merging what arrives meanwhile into one batch keeps fan-out from
    * taking the CPU that registrations and full maps need (at most a fifth of it for joins).
+   * During a fan-out an urgent change is sealed by the fan-out itself (see `#step`).
    */
   #schedule(urgent: boolean): void {
     this.#dirty = true;
+    if (urgent && !this.#urgent) this.#urgentSince = performance.now();
     this.#urgent ||= urgent;
     if (this.#fanout !== undefined) return; // rescheduled when the running fan-out ends
     const stretch = this.#urgent ? this.#lastFanoutMs / 4 : this.#lastFanoutMs * 4;
@@ -141,53 +162,84 @@ export class Batcher {
   }
 
   /**
-   * Sends the pending batch: the first FANOUT_CHUNK nodes now, the rest in later turns of the
-   * event loop, so requests (registrations, full maps) are served between chunks. Nodes whose
-   * stream started meanwhile already got a full map with these changes and are skipped.
+   * Seals the pending batch and sends it: the first FANOUT_CHUNK nodes now, the rest in later
+   * turns of the event loop, so requests (registrations, full maps) are served between chunks.
+   * Nodes whose stream started after the seal already got a full map with these changes.
    */
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#fanout !== undefined) return;
+    this.#seal();
+    if (this.#fanout !== undefined) return; // the running fan-out takes the new batch along
     const started = performance.now();
-    const set = this.#pending;
-    this.#pending = emptySet();
-    this.#dirty = false;
-    this.#urgent = false;
-    set.at = new Date().toISOString(); // one ControlTime per batch, so equal deltas are equal text
-    const frames = new FrameMemo();
-    const viewers = [...this.#sinks.keys()];
-    let next = 0;
+    let visits = 0;
     const step = (): void => {
-      const end = Math.min(viewers.length, next + FANOUT_CHUNK);
+      this.#fanout = null;
+      if (this.#dirty && this.#urgent && performance.now() - this.#urgentSince >= this.#windowMs) this.#seal();
       try {
-        for (; next < end; next++) this.#deliver(viewers[next]!, set, frames);
+        for (const nodeId of this.#todo) {
+          this.#todo.delete(nodeId);
+          this.#visit(nodeId);
+          if (++visits % FANOUT_CHUNK === 0) break;
+        }
       } catch (err) {
         this.#fanout = undefined;
         throw err;
       }
-      if (next < viewers.length) {
+      if (this.#todo.size > 0) {
         this.#fanout = setImmediate(step);
         return;
       }
       this.#fanout = undefined;
-      this.#lastFanoutMs = performance.now() - started;
+      this.#batches = [];
+      this.#firstEpoch = this.#epoch + 1;
+      this.#since.clear();
+      // what one pass over every stream takes, however many batches this run carried
+      this.#lastFanoutMs = ((performance.now() - started) / Math.max(1, visits)) * this.#sinks.size;
       for (const resolve of this.#idleWaiters.splice(0)) resolve();
       if (this.#dirty) this.#schedule(this.#urgent);
     };
-    this.#fanout = null;
     step();
   }
 
-  #deliver(nodeId: number, set: ChangeSet, frames: FrameMemo): void {
+  /** Makes the pending changes the next epoch and queues every node with a stream for it. */
+  #seal(): void {
+    const set = this.#pending;
+    this.#pending = emptyChangeSet();
+    this.#dirty = false;
+    this.#urgent = false;
+    set.at = new Date().toISOString(); // one ControlTime per batch, so equal deltas are equal text
+    this.#batches.push(set);
+    this.#epoch++;
+    this.#since.clear();
+    let oldest = this.#epoch;
+    for (const [nodeId, have] of this.#delivered) {
+      this.#todo.add(nodeId); // a node already queued keeps its place
+      if (have < oldest) oldest = have;
+    }
+    const everyoneHas = Math.max(0, oldest + 1 - this.#firstEpoch);
+    this.#batches.splice(0, everyoneHas);
+    this.#firstEpoch += everyoneHas;
+  }
+
+  /** Sends one node every sealed batch it lacks, as one message. */
+  #visit(nodeId: number): void {
     const sinks = this.#sinks.get(nodeId);
-    if (!sinks) return;
-    if (set.removed.has(nodeId)) {
+    const have = this.#delivered.get(nodeId);
+    if (!sinks || have === undefined || have >= this.#epoch) return;
+    this.#delivered.set(nodeId, this.#epoch);
+    let since = this.#since.get(have);
+    if (!since) {
+      const sets = this.#batches.slice(have + 1 - this.#firstEpoch);
+      since = { set: sets.length === 1 ? sets[0]! : mergeChangeSets(sets), frames: new FrameMemo() };
+      this.#since.set(have, since);
+    }
+    if (since.set.removed.has(nodeId)) {
       for (const s of [...sinks]) s.end();
       return;
     }
-    const json = this.#mapper.delta(nodeId, set);
-    if (json) for (const s of sinks) s.sendFrame(frames.frame(json, s.zstd));
+    const json = this.#mapper.delta(nodeId, since.set);
+    if (json) for (const s of sinks) s.sendFrame(since.frames.frame(json, s.zstd));
   }
 
   /** Resolves once no fan-out is running (for benchmarks and tests). */
@@ -199,6 +251,8 @@ export class Batcher {
     clearTimeout(this.#timer);
     if (this.#fanout) clearImmediate(this.#fanout);
     this.#fanout = undefined;
+    this.#todo.clear();
+    this.#batches = [];
     this.#unsubscribe();
     for (const sinks of this.#sinks.values()) for (const s of [...sinks]) s.end();
     this.#sinks.clear();

@@ -175,6 +175,7 @@ export class NodeService {
         ...(patch.endpoints ? { endpoints: next.endpoints } : {}),
         ...(patch.discoKey ? { discoKey: next.discoKey } : {}),
         ...(typeof home === 'number' ? { homeDerp: home } : {}),
+        ...(node.endpoints.length === 0 && next.endpoints.length > 0 ? { firstEndpoints: true as const } : {}),
       });
     }
     return next;

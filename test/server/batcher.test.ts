@@ -1,6 +1,6 @@
 // The batcher's fan-out at a size where it spans several event-loop turns: every stream gets
-// the change exactly once, equal deltas share one frame, and a change that arrives during a
-// fan-out goes out in the next batch.
+// the change exactly once, equal deltas share one frame; a change that arrives during a
+// fan-out rides along to the nodes not reached yet and follows to the others.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -25,7 +25,7 @@ interface Setup {
 async function withBatcher(count: number, windowMs: number, fn: (s: Setup) => Promise<void>): Promise<void> {
   await withState(async (state) => {
     const user = (await state.users.create({ name: 'batch' })).id;
-    const ids = await addNodes(state, user, count);
+    const ids = await addNodes(state, user, count, ['192.0.2.1:41641']); // nodes that have reported endpoints
     const mapper = new Mapper(state, { baseDomain: 'tailnet.test', domain: 't', dnsConfig: () => ({}), derpMap: () => ({ Regions: {} }), capMap: {} });
     const batcher = new Batcher(state, mapper, windowMs);
     try {
@@ -66,6 +66,41 @@ test('a fan-out over several turns reaches every stream once, with one shared fr
   });
 });
 
+test('an endpoint change during a fan-out joins it for the nodes not reached yet and follows to the rest', async () => {
+  await withBatcher(N, 5, async ({ state, ids, batcher }) => {
+    const got = new Map<number, string[]>();
+    const busy = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    for (const id of ids) {
+      batcher.add({ nodeId: id, zstd: false, sendFrame: (f) => (busy(0.05), got.set(id, [...(got.get(id) ?? []), f.subarray(4).toString()])), end: () => {} });
+    }
+    state.nodes.touch(ids[1]!, { endpoints: ['127.1.1.1:1'] }, 'node-patched');
+    batcher.flush();
+    const reached = new Set(got.keys());
+    assert.ok(reached.size > 0 && reached.size < N, `first turn reached ${reached.size} of ${N}`);
+    state.nodes.touch(ids[2]!, { endpoints: ['127.2.2.2:2'] }, 'node-patched'); // arrives mid fan-out
+    await batcher.idle(); // one run carries both changes: no second batch is left waiting
+    let merged = 0;
+    for (const id of ids) {
+      const texts = got.get(id) ?? [];
+      const all = texts.join('\n');
+      if (id !== ids[1]) assert.ok(all.includes('127.1.1.1:1'), `node ${id} has the first change`);
+      if (id !== ids[2]) assert.ok(all.includes('127.2.2.2:2'), `node ${id} has the second change`);
+      if (id === ids[2]) continue; // its own change is not sent back to it
+      if (reached.has(id)) {
+        assert.equal(texts.length, 2, `node ${id}, reached before the second change, gets it next`);
+        assert.ok(!texts[0]!.includes('127.2.2.2:2') && !texts[1]!.includes('127.1.1.1:1'));
+      } else if (id !== ids[1]) {
+        assert.ok(texts.length <= 2, `node ${id}: ${texts.length} messages`);
+        if (texts.length === 1) merged++;
+      }
+    }
+    assert.ok(merged > 0, 'some nodes got both changes in one message');
+  });
+});
+
 test('viewers that see every node share one delta; the nodes a batch concerns get their own', async () => {
   await withBatcher(40, 1_000_000, async ({ state, user, ids, mapper, batcher }) => {
     const got = new Map<number, string[]>();
@@ -98,7 +133,7 @@ test('viewers that see every node share one delta; the nodes a batch concerns ge
   });
 });
 
-test('after a long fan-out, joins wait longer than endpoint changes, which pull a waiting batch forward', async () => {
+test('after a long fan-out, joins (with their first endpoints) wait longer than endpoint changes, which pull a waiting batch forward', async () => {
   await withBatcher(300, 5, async ({ state, user, ids, batcher }) => {
     const got: Array<{ at: number; text: string }> = [];
     const busy = (ms: number) => {
@@ -116,9 +151,10 @@ test('after a long fan-out, joins wait longer than endpoint changes, which pull 
     got.length = 0;
 
     t = performance.now();
-    await state.nodes.add(testNode(1000, user)); // a join: may wait up to 4 fan-outs (at most a second)
+    const joiner = await state.nodes.add(testNode(1000, user)); // a join: may wait up to 4 fan-outs (at most a second)
+    state.nodes.touch(joiner.id, { endpoints: ['127.0.0.3:3'] }, 'node-patched'); // no peer could reach it before
     await new Promise((r) => setTimeout(r, fanout)); // an endpoint change would have gone out after a quarter of it
-    assert.equal(got.length, 0, 'a join alone waits longer than a fan-out after a long fan-out');
+    assert.equal(got.length, 0, 'a join waits longer than a fan-out after a long fan-out');
     state.nodes.touch(ids[2]!, { endpoints: ['127.0.0.2:2'] }, 'node-patched'); // urgent: a quarter of a fan-out
     while (got.length === 0) await new Promise((r) => setTimeout(r, 10));
     const waited = got[0]!.at - t;
