@@ -37,6 +37,7 @@ const servers = values.servers.split(',') as ServerKind[];
 const scenarios = new Set(values.scenarios.split(','));
 const timeoutMs = Number(values.timeout) * 1000;
 const churnRates = values['churn-rate'].split(',').map(Number);
+const SETTLE_MS = 3000;
 type Results = Record<string, Record<string, Record<string, Measured>>>; // scenario -> N -> server -> numbers
 
 async function runOne(kind: ServerKind, n: number): Promise<Record<string, Measured>> {
@@ -61,6 +62,10 @@ async function runOne(kind: ServerKind, n: number): Promise<Record<string, Measu
     const join = await joinStorm(server, fleet, authKey, Number(values.concurrency), timeoutMs);
     log('join', join);
     if (!join.completed) return out;
+    // The join ends when every node has its own full map; older nodes hear of the last joiners
+    // up to a batch window later (a second at most here, 800 ms in headscale). The other
+    // scenarios start on a settled tailnet.
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
     if (scenarios.has('first-map')) log('first-map', await firstFullMap(server, late, authKey, n));
     // The policy change leaves a full-mesh policy in force, under which the churn then runs.
     if (scenarios.has('policy')) log('policy', await policyChange(server, fleet, 1, timeoutMs));

@@ -1,10 +1,10 @@
 // Fans changes out to connected map sessions. Change values from the state are merged over a
 // window into a batch; each node then gets one message with only what concerns it. A node
 // whose stream was deleted is ended. Endpoint, disco key and home DERP changes (what peers need
-// to reach a node) go out after a short window; the rest (joins, online flags, renames, policy)
-// may wait longer on a large tailnet, so that a join storm costs every stream a message a
-// second, not one per join. A joining node's first endpoints are no more urgent than its join:
-// no peer could reach it directly before.
+// to reach a node), policy changes and removals (what they may no longer reach) go out after a
+// short window; the rest (joins, online flags, renames) may wait longer on a large tailnet, so
+// that a join storm costs every stream a message a second, not one per join. A joining node's
+// first endpoints are no more urgent than its join: no peer could reach it directly before.
 //
 // A fan-out over thousands of streams spans many turns of the event loop. An urgent change that
 // arrives meanwhile is sealed into the next batch at once: the nodes the fan-out has not reached
@@ -137,7 +137,7 @@ export class Batcher {
       case 'user-removed':
         break;
     }
-    this.#schedule(c.type === 'node-patched' && !c.firstEndpoints);
+    this.#schedule((c.type === 'node-patched' && !c.firstEndpoints) || c.type === 'policy-changed' || c.type === 'node-removed');
   }
 
   /**
@@ -145,7 +145,7 @@ export class Batcher {
    * most a second): F/4 when it holds an urgent change, 4F otherwise. With thousands of streams
    * a fan-out takes a while; merging what arrives meanwhile into one batch keeps fan-out from
    * taking the CPU that registrations and full maps need (at most a fifth of it for joins).
-   * During a fan-out an urgent change is sealed by the fan-out itself (see `#step`).
+   * During a fan-out an urgent change is sealed by the fan-out itself (see `flush`).
    */
   #schedule(urgent: boolean): void {
     this.#dirty = true;
@@ -222,7 +222,7 @@ export class Batcher {
     this.#firstEpoch += everyoneHas;
   }
 
-  /** Sends one node every sealed batch it lacks, as one message. */
+  /** Sends one node every sealed batch it lacks, merged into one (see `Mapper.delta`). */
   #visit(nodeId: number): void {
     const sinks = this.#sinks.get(nodeId);
     const have = this.#delivered.get(nodeId);
@@ -238,8 +238,7 @@ export class Batcher {
       for (const s of [...sinks]) s.end();
       return;
     }
-    const json = this.#mapper.delta(nodeId, since.set);
-    if (json) for (const s of sinks) s.sendFrame(since.frames.frame(json, s.zstd));
+    for (const json of this.#mapper.delta(nodeId, since.set)) for (const s of sinks) s.sendFrame(since.frames.frame(json, s.zstd));
   }
 
   /** Resolves once no fan-out is running (for benchmarks and tests). */

@@ -53,7 +53,7 @@ export class Mapper {
   readonly #shapes = new SentShapes();
   readonly #blocks: PeerBlocks;
   readonly #answers = new Map<number, { compiled: CompiledPolicy | null; answer: PolicyAnswer }>();
-  /** The current batch's delta for viewers it does not concern personally (see `delta`). */
+  /** The current batch's peer news for viewers it does not concern personally (see `delta`). */
   #common: { set: ChangeSet; json: string | undefined } | undefined;
 
   constructor(state: State, opts: MapperOptions) {
@@ -216,33 +216,52 @@ export class Mapper {
   }
 
   /**
-   * The delta one viewer receives for a batch, or undefined when nothing concerns it. Viewers
-   * the batch does not concern personally and who see every node in shared form all get the
-   * same text, built once per batch.
+   * The messages one viewer receives for a batch (none when nothing concerns it). A viewer the
+   * batch does not concern personally and who sees every node in shared form gets the batch's
+   * peer news as a message built once per batch and shared by all such viewers, then, after a
+   * policy change, a small message of its own (its node, filter, SSH policy): a policy change
+   * during a join storm must not make every viewer's copy of the joins its own to compress.
    */
-  delta(viewerId: number, set: ChangeSet): string | undefined {
+  delta(viewerId: number, set: ChangeSet): string[] {
     const answer = this.#answer(viewerId);
     const view = this.#views.get(viewerId);
-    if (view && this.#sameForAll(viewerId, set, answer, view)) {
-      if (this.#common?.set !== set) this.#common = { set, json: this.#delta(viewerId, set, answer, view) };
-      return this.#common.json;
+    if (view && this.#hearsSharedNews(viewerId, set, answer, view)) {
+      if (this.#common?.set !== set) {
+        const { changed, removed } = this.#peerDiff(viewerId, set, answer, view);
+        this.#common = { set, json: this.#message(this.#news(viewerId, set, answer, changed, removed), set) };
+      }
+      const listed = new Set([...set.changed, ...set.removed]);
+      const moved = this.#moved(viewerId, answer, listed).map((id) => this.#peerJson(viewerId, this.#state.nodes.get(id)!));
+      const own = this.#message([...this.#ownNode(viewerId, set, answer), ...(moved.length > 0 ? [`"PeersChanged":[${moved.join(',')}]`] : []), ...this.#policyParts(viewerId, answer, view)], set);
+      return [this.#common.json, own].filter((m): m is string => m !== undefined);
     }
-    return this.#delta(viewerId, set, answer, view ?? { peers: null, filterJson: '', sshJson: '' });
+    const current = view ?? { peers: null, filterJson: '', sshJson: '' };
+    const { changed, removed } = this.#peerDiff(viewerId, set, answer, current);
+    changed.push(...this.#moved(viewerId, answer, new Set([...changed, ...removed])));
+    const json = this.#message([...this.#ownNode(viewerId, set, answer), ...this.#news(viewerId, set, answer, changed, removed), ...this.#policyParts(viewerId, answer, current)], set);
+    return json === undefined ? [] : [json];
   }
 
-  #sameForAll(viewerId: number, set: ChangeSet, answer: PolicyAnswer, view: ViewerView): boolean {
-    if (set.policyChanged || set.changed.has(viewerId) || set.online.has(viewerId) || set.patched.has(viewerId) || set.removed.has(viewerId)) return false;
-    if (view.peers !== null || view.filterJson !== answer.filterJson || view.sshJson !== answer.sshJson) return false;
-    return this.#seesAllShared(answer) && this.#shapes.isPlain(viewerId);
+  #hearsSharedNews(viewerId: number, set: ChangeSet, answer: PolicyAnswer, view: ViewerView): boolean {
+    if (set.changed.has(viewerId) || set.online.has(viewerId) || set.patched.has(viewerId) || set.removed.has(viewerId)) return false;
+    return view.peers === null && this.#seesAllShared(answer) && this.#shapes.isPlain(viewerId);
   }
 
-  #delta(viewerId: number, set: ChangeSet, answer: PolicyAnswer, view: ViewerView): string | undefined {
-    const parts: string[] = [];
-    if (set.changed.has(viewerId) || set.online.has(viewerId) || set.policyChanged) {
-      const self = this.#selfJson(viewerId, answer);
-      if (self) parts.push(`"Node":${self}`);
-    }
+  #message(parts: string[], set: ChangeSet): string | undefined {
+    if (parts.length === 0) return undefined;
+    parts.push(`"ControlTime":${JSON.stringify(set.at || new Date().toISOString())}`);
+    return `{${parts.join(',')}}`;
+  }
 
+  /** The viewer's own node, when the batch may have changed how it looks to itself. */
+  #ownNode(viewerId: number, set: ChangeSet, answer: PolicyAnswer): string[] {
+    if (!set.changed.has(viewerId) && !set.online.has(viewerId) && !set.policyChanged) return [];
+    const self = this.#selfJson(viewerId, answer);
+    return self ? [`"Node":${self}`] : [];
+  }
+
+  /** Peers to send whole and peers to drop, from what the viewer saw and now sees. */
+  #peerDiff(viewerId: number, set: ChangeSet, answer: PolicyAnswer, view: ViewerView): { changed: number[]; removed: number[] } {
     const changed: number[] = [];
     const removed: number[] = [];
     if (answer.peers === null && view.peers === null) {
@@ -259,12 +278,18 @@ export class Mapper {
       for (const id of now) if (!before.has(id) || set.changed.has(id)) changed.push(id);
       for (const id of before) if (!now.has(id)) removed.push(id);
     }
+    return { changed, removed };
+  }
 
-    // a recompile can reshape peers that are otherwise unchanged (a route moved, disable-ipv4)
-    let listed: Set<number> | undefined; // built only when the policy did change
-    const visible = (id: number) =>
-      !(listed ??= new Set([...changed, ...removed])).has(id) && this.#visible(answer, viewerId, id) && this.#state.nodes.get(id) !== undefined;
-    changed.push(...this.#shapes.moved(viewerId, this.#state.policy.compiled(), visible));
+  /** A recompile can reshape peers that are otherwise unchanged (a route moved, disable-ipv4). */
+  #moved(viewerId: number, answer: PolicyAnswer, listed: Set<number>): number[] {
+    const visible = (id: number) => !listed.has(id) && this.#visible(answer, viewerId, id) && this.#state.nodes.get(id) !== undefined;
+    return this.#shapes.moved(viewerId, this.#state.policy.compiled(), visible);
+  }
+
+  /** PeersChanged, PeersRemoved, patches, the profiles they need, DNS and DERP changes. */
+  #news(viewerId: number, set: ChangeSet, answer: PolicyAnswer, changed: number[], removed: number[]): string[] {
+    const parts: string[] = [];
     const users: number[] = [...set.users];
     const peerJson: string[] = [];
     for (const id of changed) {
@@ -278,18 +303,21 @@ export class Mapper {
     const patches = this.#patches(viewerId, set, answer);
     if (patches.length > 0) parts.push(`"PeersChangedPatch":${JSON.stringify(patches)}`);
     if (users.length > 0 && (peerJson.length > 0 || set.users.size > 0)) parts.push(`"UserProfiles":${this.#profilesJson(users)}`);
+    if (set.dnsChanged) parts.push(`"DNSConfig":${JSON.stringify(this.#opts.dnsConfig())}`);
+    if (set.derpChanged) parts.push(`"DERPMap":${JSON.stringify(this.#opts.derpMap())}`);
+    return parts;
+  }
 
+  /** The viewer's packet filter and SSH policy where they differ from what it has; notes what it now has. */
+  #policyParts(viewerId: number, answer: PolicyAnswer, view: ViewerView): string[] {
+    const parts: string[] = [];
     const { filterJson, sshJson } = answer;
     if (filterJson !== view.filterJson) parts.push(`"PacketFilter":${filterJson}`);
     if (sshJson !== view.sshJson) parts.push(`"SSHPolicy":${sshJson || '{"rules":[]}'}`);
-    if (set.dnsChanged) parts.push(`"DNSConfig":${JSON.stringify(this.#opts.dnsConfig())}`);
-    if (set.derpChanged) parts.push(`"DERPMap":${JSON.stringify(this.#opts.derpMap())}`);
     if (view.peers !== answer.peers || view.filterJson !== filterJson || view.sshJson !== sshJson || !this.#views.has(viewerId)) {
       this.#views.set(viewerId, { peers: answer.peers, filterJson, sshJson });
     }
-    if (parts.length === 0) return undefined;
-    parts.push(`"ControlTime":${JSON.stringify(set.at || new Date().toISOString())}`);
-    return `{${parts.join(',')}}`;
+    return parts;
   }
 
   #allExcept(viewerId: number): Set<number> {

@@ -133,6 +133,31 @@ test('viewers that see every node share one delta; the nodes a batch concerns ge
   });
 });
 
+test('a policy change in a batch with joins: the joins go out as one shared message, the new filter as each node\'s own', async () => {
+  await withBatcher(40, 1_000_000, async ({ state, user, ids, mapper, batcher }) => {
+    const got = new Map<number, Buffer[]>();
+    for (const id of ids) {
+      mapper.fullMapFrame(id, true);
+      batcher.add({ nodeId: id, zstd: false, sendFrame: (f) => got.set(id, [...(got.get(id) ?? []), f]), end: () => {} });
+    }
+    const joiner = (await state.nodes.add(testNode(1000, user))).id;
+    await state.policy.set('{"acls":[{"action":"accept","src":["*"],"dst":["*:22"]}]}');
+    batcher.flush();
+    await batcher.idle();
+    const news = got.get(ids[0]!)![0]!;
+    for (const id of ids) {
+      const [shared, own, ...more] = got.get(id)!;
+      assert.equal(shared, news, `node ${id}: the same bytes as every other node`);
+      assert.deepEqual(more, []);
+      assert.deepEqual((JSON.parse(shared!.subarray(4).toString()) as { PeersChanged: Array<{ ID: number }> }).PeersChanged.map((p) => p.ID), [joiner]);
+      const mine = JSON.parse(own!.subarray(4).toString()) as { Node: { ID: number }; PacketFilter: Array<{ DstPorts: Array<{ Ports: { First: number } }> }>; PeersChanged?: unknown };
+      assert.equal(mine.Node.ID, id);
+      assert.equal(mine.PacketFilter[0]!.DstPorts[0]!.Ports.First, 22);
+      assert.equal(mine.PeersChanged, undefined);
+    }
+  });
+});
+
 test('after a long fan-out, joins (with their first endpoints) wait longer than endpoint changes, which pull a waiting batch forward', async () => {
   await withBatcher(300, 5, async ({ state, user, ids, batcher }) => {
     const got: Array<{ at: number; text: string }> = [];
