@@ -230,14 +230,15 @@ export class Mapper {
         const { changed, removed } = this.#peerDiff(viewerId, set, answer, view);
         this.#common = { set, json: this.#message(this.#news(viewerId, set, answer, changed, removed), set) };
       }
-      const listed = new Set([...set.changed, ...set.removed]);
-      const moved = this.#moved(viewerId, answer, listed).map((id) => this.#peerJson(viewerId, this.#state.nodes.get(id)!));
+      const moved = this.#moved(viewerId, answer, (id) => set.changed.has(id) || set.removed.has(id)).map((id) => this.#peerJson(viewerId, this.#state.nodes.get(id)!));
       const own = this.#message([...this.#ownNode(viewerId, set, answer), ...(moved.length > 0 ? [`"PeersChanged":[${moved.join(',')}]`] : []), ...this.#policyParts(viewerId, answer, view)], set);
-      return [this.#common.json, own].filter((m): m is string => m !== undefined);
+      const news = this.#common.json;
+      return news === undefined ? (own === undefined ? [] : [own]) : own === undefined ? [news] : [news, own];
     }
     const current = view ?? { peers: null, filterJson: '', sshJson: '' };
     const { changed, removed } = this.#peerDiff(viewerId, set, answer, current);
-    changed.push(...this.#moved(viewerId, answer, new Set([...changed, ...removed])));
+    let listed: Set<number> | undefined; // built only when the policy did change
+    changed.push(...this.#moved(viewerId, answer, (id) => (listed ??= new Set([...changed, ...removed])).has(id)));
     const json = this.#message([...this.#ownNode(viewerId, set, answer), ...this.#news(viewerId, set, answer, changed, removed), ...this.#policyParts(viewerId, answer, current)], set);
     return json === undefined ? [] : [json];
   }
@@ -282,8 +283,8 @@ export class Mapper {
   }
 
   /** A recompile can reshape peers that are otherwise unchanged (a route moved, disable-ipv4). */
-  #moved(viewerId: number, answer: PolicyAnswer, listed: Set<number>): number[] {
-    const visible = (id: number) => !listed.has(id) && this.#visible(answer, viewerId, id) && this.#state.nodes.get(id) !== undefined;
+  #moved(viewerId: number, answer: PolicyAnswer, listed: (id: number) => boolean): number[] {
+    const visible = (id: number) => !listed(id) && this.#visible(answer, viewerId, id) && this.#state.nodes.get(id) !== undefined;
     return this.#shapes.moved(viewerId, this.#state.policy.compiled(), visible);
   }
 
