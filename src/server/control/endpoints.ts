@@ -2,9 +2,9 @@
 // answer 501 with a clear text; unknown paths answer 404. Routing is by path only (clients send
 // ":authority: unused" for some calls).
 
-import type http2 from 'node:http2';
+import type { H2ServerStream } from '../../protocol/h2/server-stream.js';
 
-export type EndpointHandler = (stream: http2.ServerHttp2Stream, machineKey: string, headers: http2.IncomingHttpHeaders) => Promise<void>;
+export type EndpointHandler = (stream: H2ServerStream, machineKey: string) => Promise<void>;
 
 export interface EndpointRow {
   method: string;

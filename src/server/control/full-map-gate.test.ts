@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import type http2 from 'node:http2';
+import type { H2ServerStream } from '../../protocol/h2/server-stream.js';
 import { test } from 'node:test';
 import { FullMapGate } from './full-map-gate.js';
 
-function fakeStream(): http2.ServerHttp2Stream & EventEmitter {
-  return Object.assign(new EventEmitter(), { destroyed: false, closed: false }) as unknown as http2.ServerHttp2Stream & EventEmitter;
+function fakeStream(): H2ServerStream {
+  return Object.assign(new EventEmitter(), { closed: false }) as unknown as H2ServerStream;
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -41,7 +41,7 @@ test('a stream that closed while waiting gives its turn to the next', async () =
   const bTurn = gate.enter(b);
   let cIn = false;
   void gate.enter(c).then((ok) => (cIn = ok));
-  (b as unknown as { destroyed: boolean }).destroyed = true;
+  (b as unknown as { closed: boolean }).closed = true;
   gate.hold(a, false);
   a.emit('close');
   assert.equal(await bTurn, false);

@@ -5,7 +5,7 @@
 // taken the frame (its 'drain', or its end), so memory in flight stays near SLOTS × map size.
 // Waiting requests are served in arrival order; a stream closed while waiting gives up its turn.
 
-import type http2 from 'node:http2';
+import type { H2ServerStream } from '../../protocol/h2/server-stream.js';
 
 export class FullMapGate {
   readonly #slots: number;
@@ -21,13 +21,13 @@ export class FullMapGate {
   }
 
   /** Resolves true when this stream may build and write its full map, false if it closed meanwhile. */
-  async enter(stream: http2.ServerHttp2Stream): Promise<boolean> {
+  async enter(stream: H2ServerStream): Promise<boolean> {
     if (this.#busy < this.#slots) {
       this.#busy++;
       return true;
     }
     await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    if (stream.destroyed || stream.closed) {
+    if (stream.closed) {
       this.#release();
       return false;
     }
@@ -35,8 +35,8 @@ export class FullMapGate {
   }
 
   /** Frees the slot now if the stream took the frame (`written`), else once it drains or closes. */
-  hold(stream: http2.ServerHttp2Stream, written: boolean): void {
-    if (written || stream.destroyed) {
+  hold(stream: H2ServerStream, written: boolean): void {
+    if (written || stream.closed) {
       this.#release();
       return;
     }

@@ -3,7 +3,7 @@
 // with no body) and a one-shot full map. The node is the one whose NodeKey the body names AND
 // whose machine key the Noise handshake proved; anything else is "node not found".
 
-import type http2 from 'node:http2';
+import type { H2ServerStream } from '../../protocol/h2/server-stream.js';
 import type { State } from '../../state/index.js';
 import type { Node } from '../../domain/node.js';
 import type { Hostinfo, MapRequest } from '../../tailcfg/types.js';
@@ -68,7 +68,7 @@ function updatesFrom(node: Node, req: MapRequest): { patch: Partial<Node>; chang
   return Object.keys(patch).length > 0 ? { patch, change } : undefined;
 }
 
-export async function handleMap(deps: MapDeps, stream: http2.ServerHttp2Stream, machineKey: string): Promise<void> {
+export async function handleMap(deps: MapDeps, stream: H2ServerStream, machineKey: string): Promise<void> {
   const req = await readJsonBody<MapRequest>(stream);
   if (!Number.isInteger(req.Version) || req.Version < MIN_CAPABILITY_VERSION) {
     return respondText(stream, 400, `unsupported client version: capability version ${Number(req.Version) || 0} is older than ${MIN_CAPABILITY_VERSION}`);
@@ -90,7 +90,7 @@ export async function handleMap(deps: MapDeps, stream: http2.ServerHttp2Stream, 
     return respondText(stream, 404, 'node not found');
   }
   if (!req.Stream) {
-    stream.respond({ ':status': 200, 'content-type': 'application/octet-stream' });
+    stream.respond(200, { 'content-type': 'application/octet-stream' });
     stream.end(full);
     deps.fullMaps.hold(stream, false); // until the stream closes
     return;

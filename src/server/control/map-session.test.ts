@@ -1,7 +1,7 @@
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import type http2 from 'node:http2';
+import type { H2ServerStream } from '../../protocol/h2/server-stream.js';
 import { decompress } from 'zstd-napi';
 import { MapSession } from './map-session.js';
 import { encodeFrame } from '../../mapper/frames.js';
@@ -9,7 +9,6 @@ import { encodeFrame } from '../../mapper/frames.js';
 class FakeStream extends EventEmitter {
   frames: Buffer[] = [];
   writableLength = 0;
-  destroyed = false;
   ended = false;
   respond(): void {}
   write(b: Buffer): boolean {
@@ -31,7 +30,7 @@ test('keep-alives follow 50–59 s of silence, and each message resets the wait'
   mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   try {
     const stream = new FakeStream();
-    const session = new MapSession(stream as unknown as http2.ServerHttp2Stream, 7, true, () => {});
+    const session = new MapSession(stream as unknown as H2ServerStream, 7, true, () => {});
     session.start(encodeFrame('{"Node":{}}', true));
     assert.equal(decode(stream.frames[0]!), '{"Node":{}}');
     mock.timers.tick(49_000);
@@ -52,7 +51,7 @@ test('keep-alives follow 50–59 s of silence, and each message resets the wait'
 test('a client that stops reading is cut off instead of buffered', () => {
   const stream = new FakeStream();
   let ended = 0;
-  const session = new MapSession(stream as unknown as http2.ServerHttp2Stream, 7, false, () => ended++);
+  const session = new MapSession(stream as unknown as H2ServerStream, 7, false, () => ended++);
   session.start(encodeFrame('{}', true));
   stream.writableLength = 64 << 20;
   session.send('{"PeersRemoved":[1]}');

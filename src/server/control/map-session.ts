@@ -2,7 +2,7 @@
 // frames, sends a keep-alive after 50 s plus jitter of silence, and bounds what it buffers: a
 // client that stops reading is cut off instead of growing memory.
 
-import type http2 from 'node:http2';
+import type { H2ServerStream } from '../../protocol/h2/server-stream.js';
 import type { MapSink } from '../../mapper/batcher.js';
 import { encodeFrame, keepAliveFrame } from '../../mapper/frames.js';
 
@@ -13,7 +13,7 @@ const MAX_BUFFERED_BYTES = 32 << 20;
 
 export class MapSession implements MapSink {
   readonly nodeId: number;
-  readonly #stream: http2.ServerHttp2Stream;
+  readonly #stream: H2ServerStream;
   readonly zstd: boolean;
   #timer: NodeJS.Timeout | undefined;
   #lastWriteAt = 0;
@@ -21,13 +21,12 @@ export class MapSession implements MapSink {
   #ended = false;
   readonly #onEnd: () => void;
 
-  constructor(stream: http2.ServerHttp2Stream, nodeId: number, zstd: boolean, onEnd: () => void) {
+  constructor(stream: H2ServerStream, nodeId: number, zstd: boolean, onEnd: () => void) {
     this.#stream = stream;
     this.nodeId = nodeId;
     this.zstd = zstd;
     this.#onEnd = onEnd;
     stream.once('close', () => this.#finish());
-    stream.on('error', () => this.#finish());
   }
 
   get ended(): boolean {
@@ -36,7 +35,7 @@ export class MapSession implements MapSink {
 
   /** Answers the request and writes the first (full map) frame; false while the stream buffers it. */
   start(firstFrame: Buffer): boolean {
-    this.#stream.respond({ ':status': 200, 'content-type': 'application/octet-stream' });
+    this.#stream.respond(200, { 'content-type': 'application/octet-stream' });
     return this.#write(firstFrame);
   }
 
@@ -77,7 +76,7 @@ export class MapSession implements MapSink {
 
   end(): void {
     if (this.#ended) return;
-    if (!this.#stream.destroyed) this.#stream.end();
+    this.#stream.end();
     this.#finish();
   }
 
