@@ -1,19 +1,20 @@
 // One simulated Tailscale node for the load generator: its own TCP connection, ts2021 Noise
-// session and HTTP/2 client, as tailscaled has. It registers with a pre-auth key, holds a
+// session and HTTP/2 client (h2-client.ts), as tailscaled has. It registers with a pre-auth key, holds a
 // streaming zstd map poll, sends endpoint changes as lite map requests, and reconnects with
 // jittered backoff when the server goes away. Frames are split by their length prefix and only
 // decompressed when someone is looking for a marker in them, so ten thousand of these fit in a
 // few processes without paying for parsing maps nobody reads.
 
 import crypto from 'node:crypto';
-import http2 from 'node:http2';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
 import { decompress } from 'zstd-napi';
 import { formatKey, generateKeyPair } from '../../src/crypto/keys.js';
 import { X25519Key } from '../../src/protocol/noise/primitives.js';
-import { CAPVER, openControlSession } from '../../test/support/control-client.js';
-
+import { dialTs2021 } from '../../src/protocol/noise/client.js';
+import { CAPVER } from '../../test/support/control-client.js';
+import { H2ClientConnection, type H2ClientStream } from './h2-client.js';
 
 /** Milliseconds on a clock shared by every process on this machine. */
 export function now(): number {
@@ -44,9 +45,9 @@ export class SimNode {
   /** Frames received on the current map stream (0 = waiting for the full map). */
   frames = 0;
   #closedSocketBytes = 0;
-  #session: http2.ClientHttp2Session | undefined;
+  #session: H2ClientConnection | undefined;
   #socket: net.Socket | undefined;
-  #map: http2.ClientHttp2Stream | undefined;
+  #map: H2ClientStream | undefined;
   /** Bytes of the frame being received, kept as chunks until it is complete. */
   #chunks: Buffer[] = [];
   #buffered = 0;
@@ -67,44 +68,43 @@ export class SimNode {
   }
 
   get connected(): boolean {
-    return this.#session !== undefined && !this.#session.destroyed;
+    return this.#session !== undefined && !this.#session.closed;
   }
 
   async connect(): Promise<void> {
     this.close();
-    const { session, socket } = await openControlSession(this.#target.host, this.#target.port, this.machineKey, this.#target.serverPublicKey, {
-      initialWindowSize: 4 << 20,
-    });
+    const { host, port, serverPublicKey } = this.#target;
+    const socket = net.connect(port, host);
+    socket.setNoDelay(true);
     this.#socket = socket;
-    // Go's HTTP/2 client, which tailscaled uses, advertises a 4 MiB stream window and a 1 GiB
-    // connection window (net/http's transportDefault{Stream,Conn}Flow); Node's is 64 KiB.
-    const widen = (): void => session.setLocalWindowSize(1 << 30);
-    if (session.connecting) session.once('connect', widen);
-    else widen();
-    session.on('error', () => {});
+    let stream: Duplex;
+    try {
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      ({ stream } = await dialTs2021({ socket, machinePrivateKey: this.machineKey, serverPublicKey, protocolVersion: CAPVER, host: `${host}:${port}` }));
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+    const session = new H2ClientConnection(stream, `${host}:${port}`);
     session.on('close', () => {
       if (this.#session === session) this.#lost();
     });
     this.#session = session;
   }
 
-  #post(path: string, body: unknown): http2.ClientHttp2Stream {
+  #post(path: string, body: unknown): H2ClientStream {
     if (!this.#session) throw new Error('not connected');
-    const stream = this.#session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/json' });
-    stream.end(JSON.stringify(body));
-    return stream;
+    return this.#session.request(path, Buffer.from(JSON.stringify(body)));
   }
 
-  async #exchange(path: string, body: unknown): Promise<{ status: number; text: string }> {
+  #exchange(path: string, body: unknown): Promise<{ status: number; text: string }> {
     const stream = this.#post(path, body);
-    const status = await new Promise<number>((resolve, reject) => {
-      stream.once('response', (h) => resolve(Number(h[':status'])));
-      stream.once('error', reject);
-      stream.once('close', () => reject(new Error(`${path}: stream closed before a response`)));
-    });
     const chunks: Buffer[] = [];
-    for await (const c of stream) chunks.push(c as Buffer);
-    return { status, text: Buffer.concat(chunks).toString('utf8') };
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    return new Promise((resolve, reject) => {
+      stream.once('end', () => resolve({ status: stream.status, text: Buffer.concat(chunks).toString('utf8') }));
+      stream.once('close', () => reject(new Error(`${path}: stream closed before the response ended`)));
+    });
   }
 
   async register(authKey: string): Promise<void> {
@@ -128,12 +128,11 @@ export class SimNode {
     const stream = this.#post('/machine/map', this.#mapRequest(true));
     this.#map = stream;
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
-    stream.on('error', () => {});
     stream.on('close', () => {
       if (this.#map === stream) this.#lost();
     });
     const status = await new Promise<number>((resolve, reject) => {
-      stream.once('response', (h) => resolve(Number(h[':status'])));
+      stream.once('response', resolve);
       stream.once('close', () => reject(new Error('map stream closed before a response')));
     });
     if (status !== 200) throw new Error(`map: HTTP ${status}`);

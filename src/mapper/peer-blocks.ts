@@ -12,7 +12,7 @@
 // peer; `sharedBody`, for viewers who see every node in its shared form, checks only the IDs
 // and trusts `touch`, which the mapper calls whenever a node's shared JSON may have changed.
 
-import { compress } from 'zstd-napi';
+import { zstdCompress } from './frames.js';
 
 export interface PeerEntry {
   id: number;
@@ -152,7 +152,7 @@ export class PeerBlocks {
   #compress(text: string): Buffer {
     const bytes = Buffer.from(text, 'utf8');
     this.compressedBytes += bytes.length;
-    return compress(bytes);
+    return zstdCompress(bytes);
   }
 
 }
