@@ -147,6 +147,28 @@ test('a body above the reader limit is refused and the connection keeps serving'
   }
 });
 
+test('a request body that nobody reads is capped: the stream is reset, the connection keeps serving', async () => {
+  let unread: H2ServerStream | undefined;
+  const h = await serve((s) => {
+    if (s.headers[':path'] === '/ignored') unread = s; // never reads its body, never answers
+    else echo(s);
+  });
+  const session = http2.connect(`http://127.0.0.1:${h.port}`);
+  try {
+    const req = session.request({ ':method': 'POST', ':path': '/ignored' });
+    const reset = once(req, 'close');
+    for (let i = 0; i < 6; i++) req.write(Buffer.alloc(1 << 20));
+    await reset;
+    assert.equal(req.rstCode, ErrorCode.CANCEL);
+    assert.equal(unread?.closed, true);
+    const fine = await request(session, '/after', 'still here');
+    assert.equal(fine.body.toString(), 'POST /after still here');
+  } finally {
+    session.destroy();
+    await h.close();
+  }
+});
+
 /** A raw client: sends bytes, collects the frames the server sends until it closes (or 2 s). */
 async function rawExchange(port: number, bytes: Buffer[]): Promise<{ frames: Frame[]; ended: boolean }> {
   const socket = net.connect(port, '127.0.0.1');

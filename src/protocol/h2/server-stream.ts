@@ -25,6 +25,9 @@ export interface StreamOwner {
 /** Above this much unsent output, write() asks the caller to wait for 'drain'. */
 export const WRITE_HIGH_WATER = 256 * 1024;
 
+/** Request body a stream holds before anyone asks to read it; more resets the stream. */
+const UNREAD_BODY_LIMIT = 4 << 20;
+
 export class H2ServerStream extends EventEmitter {
   readonly id: number;
   /** Request headers, lower-case names; repeated fields joined with ", ". */
@@ -128,6 +131,9 @@ export class H2ServerStream extends EventEmitter {
 
   /** DATA payload from the peer (padding already removed). */
   receive(data: Buffer): void {
+    if (!this.#reader && this.#bodyBytes + data.length > UNREAD_BODY_LIMIT) {
+      throw new H2Error('ERR_H2_BODY_TOO_LARGE', `more than ${UNREAD_BODY_LIMIT} bytes of request body nobody reads`, ErrorCode.CANCEL, this.id);
+    }
     if (this.#bodyBytes > (this.#reader?.limit ?? Infinity)) return;
     this.#bodyBytes += data.length;
     this.#body.push(data);

@@ -44,14 +44,26 @@ export class X25519Key {
    */
   dh(peerPublic: Uint8Array): Buffer {
     if (peerPublic.length !== DH_LEN) throw new RangeError('X25519 public key must be 32 bytes');
-    const publicKey = crypto.createPublicKey({
-      key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peerPublic).toString('base64url') },
-      format: 'jwk',
-    });
-    const shared = crypto.diffieHellman({ privateKey: this.#privateKey, publicKey });
+    const shared = crypto.diffieHellman({ privateKey: this.#privateKey, publicKey: peerKeyObject(peerPublic) });
     if (shared.every((b) => b === 0)) throw new Error('X25519 produced an all-zero shared secret');
     return shared;
   }
+}
+
+/**
+ * The peer's public key as a KeyObject. A handshake uses each of the peer's two keys twice (es and
+ * ee, ss and se), so the last two imports are kept: half the imports, no state beyond two keys.
+ */
+const recentPeers: Array<{ raw: Buffer; key: crypto.KeyObject }> = [];
+
+function peerKeyObject(peerPublic: Uint8Array): crypto.KeyObject {
+  const raw = Buffer.from(peerPublic);
+  const hit = recentPeers.find((p) => p.raw.equals(raw));
+  if (hit) return hit.key;
+  const key = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: raw.toString('base64url') }, format: 'jwk' });
+  recentPeers.unshift({ raw, key });
+  recentPeers.length = Math.min(recentPeers.length, 2);
+  return key;
 }
 
 /** BLAKE2s-256 over the concatenation of parts. */
