@@ -18,11 +18,15 @@ export function encodeFrame(json: string, zstd: boolean): Buffer {
   return frameFromBody(zstd ? zstdCompress(Buffer.from(json, 'utf8')) : Buffer.from(json, 'utf8'));
 }
 
-/** Prefixes an already encoded (zstd or plain) body with its length. */
-export function frameFromBody(body: Buffer): Buffer {
-  const frame = Buffer.allocUnsafe(4 + body.length);
-  frame.writeUInt32LE(body.length, 0);
-  body.copy(frame, 4);
+/** Prefixes an already encoded (zstd or plain) body, given whole or in parts, with its length. */
+export function frameFromBody(body: Buffer | readonly Buffer[]): Buffer {
+  const parts = Buffer.isBuffer(body) ? [body] : body;
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const frame = Buffer.allocUnsafe(4 + length);
+  frame.writeUInt32LE(length, 0);
+  let at = 4;
+  for (const part of parts) at += part.copy(frame, at);
   return frame;
 }
 

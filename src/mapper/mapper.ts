@@ -161,10 +161,10 @@ export class Mapper {
     const answer = this.#answer(selfId);
     if (this.#seesAllShared(answer)) {
       // every node but the viewer, in shared form: cached blocks need no per-peer work
-      const nodes = this.#state.nodes.list();
+      const nodes = this.#state.nodes.sorted();
       const head = this.#head(selfId, answer);
       if (!head) return undefined;
-      const after = this.#tail(nodes.map(ownerId), answer); // the viewer's own user among them
+      const after = this.#tail(this.#state.nodes.owners(), answer); // the viewer's own user among them
       return frameFromBody(this.#blocks.sharedBody(head.text, nodes, selfId, (n) => this.#cache.json(n, this.#ctx), after));
     }
     const parts = this.#fullMapParts(selfId, answer);
@@ -176,7 +176,7 @@ export class Mapper {
     if (!head) return undefined;
     const peers: PeerEntry[] = [];
     const users: number[] = [head.owner];
-    for (const node of this.#state.nodes.list()) {
+    for (const node of this.#state.nodes.sorted()) {
       if (!this.#visible(answer, selfId, node.id)) continue;
       peers.push(this.#peerEntry(selfId, node));
       users.push(ownerId(node));
@@ -201,7 +201,7 @@ export class Mapper {
   }
 
   /** A full map's text after the peers (it closes the object); `owners` includes the viewer's. */
-  #tail(owners: number[], answer: PolicyAnswer): string {
+  #tail(owners: Iterable<number>, answer: PolicyAnswer): string {
     const { filterJson, sshJson } = answer;
     return [
       '',
@@ -323,14 +323,14 @@ export class Mapper {
 
   #allExcept(viewerId: number): Set<number> {
     const out = new Set<number>();
-    for (const n of this.#state.nodes.list()) if (n.id !== viewerId) out.add(n.id);
+    for (const n of this.#state.nodes.sorted()) if (n.id !== viewerId) out.add(n.id);
     return out;
   }
 
   /** Without a policy the viewer saw every node except those this batch added. */
   #allBefore(viewerId: number, set: ChangeSet): Set<number> {
     const out = new Set<number>(set.removed);
-    for (const n of this.#state.nodes.list()) if (n.id !== viewerId && !set.changed.has(n.id)) out.add(n.id);
+    for (const n of this.#state.nodes.sorted()) if (n.id !== viewerId && !set.changed.has(n.id)) out.add(n.id);
     out.delete(viewerId);
     return out;
   }

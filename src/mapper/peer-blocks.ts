@@ -62,10 +62,11 @@ export class PeerBlocks {
   }
 
   /**
-   * The zstd body (without length prefix) of `before` + `,"Peers":[...]` + `after`, where
-   * `before` opens the JSON object and `after` closes it. `viewerId`'s own block is never cached.
+   * The zstd frames, in order, of `before` + `,"Peers":[...]` + `after`, where `before` opens
+   * the JSON object and `after` closes it (their concatenation is the map's body, without its
+   * length prefix). `viewerId`'s own block is never cached.
    */
-  body(before: string, peers: PeerEntry[], after: string, viewerId: number): Buffer {
+  body(before: string, peers: PeerEntry[], after: string, viewerId: number): Buffer[] {
     return this.#assemble(before, after, peers, viewerId, (i) => peers[i]!.json, (k, i, j) => {
       const run = peers.slice(i, j);
       return run.every((p) => p.shared) ? this.#cached(k, run) : undefined;
@@ -77,7 +78,7 @@ export class PeerBlocks {
    * itself, each in its shared form `json(node)`. Cached blocks are used without looking at
    * their JSON: O(blocks) work besides the viewer's own block and the first run.
    */
-  sharedBody<N extends BlockNode>(before: string, nodes: readonly N[], viewerId: number, json: (node: N) => string, after: string): Buffer {
+  sharedBody<N extends BlockNode>(before: string, nodes: readonly N[], viewerId: number, json: (node: N) => string, after: string): Buffer[] {
     return this.#assemble(before, after, nodes, viewerId, (i) => json(nodes[i]!), (k, i, j) => this.#clean(k, nodes, i, j, json));
   }
 
@@ -93,7 +94,7 @@ export class PeerBlocks {
     viewerId: number,
     jsonAt: (i: number) => string,
     cached: (block: number, i: number, j: number) => Block | undefined,
-  ): Buffer {
+  ): Buffer[] {
     const frames: Buffer[] = [];
     let text = before;
     const selfBlock = this.#blockOf(viewerId);
@@ -121,7 +122,7 @@ export class PeerBlocks {
     }
     if (!first) text += ']';
     frames.push(this.#compress(text + after));
-    return frames.length === 1 ? frames[0]! : Buffer.concat(frames);
+    return frames;
   }
 
   /** Block k for nodes[i..j), rebuilt when it is dirty or holds other nodes. */

@@ -10,6 +10,7 @@ import { SwitchboardError } from '../lib/errors.js';
 import type { ChangeBus } from './change-bus.js';
 import type { UserService } from './users.js';
 import type { IpAllocator } from './ip-allocator.js';
+import { ownerId } from './identity.js';
 
 export class NodeService {
   readonly #store: Store;
@@ -21,6 +22,8 @@ export class NodeService {
   readonly #byName = new Map<string, Set<number>>();
   /** Every node by ID, built on demand and kept in step by #set and #drop. */
   #sorted: Node[] | undefined;
+  /** How many nodes each owner (user, or the tagged-devices user) has, in first-seen order. */
+  readonly #owners = new Map<number, number>();
   readonly #online = new Set<number>();
   readonly #ephemeral = new Set<number>();
   readonly #dirty = new Set<number>();
@@ -42,6 +45,10 @@ export class NodeService {
     const old = this.#byId.get(node.id);
     if (old && old.nodeKey !== node.nodeKey) this.#byNodeKey.delete(old.nodeKey);
     if (old) this.#unname(old);
+    if (!old || ownerId(old) !== ownerId(node)) {
+      if (old) this.#disown(old);
+      this.#owners.set(ownerId(node), (this.#owners.get(ownerId(node)) ?? 0) + 1);
+    }
     this.#byId.set(node.id, node);
     this.#byNodeKey.set(node.nodeKey, node.id);
     let named = this.#byName.get(node.givenName);
@@ -58,6 +65,13 @@ export class NodeService {
     const named = this.#byName.get(node.givenName);
     named?.delete(node.id);
     if (named?.size === 0) this.#byName.delete(node.givenName);
+  }
+
+  #disown(node: Node): void {
+    const owner = ownerId(node);
+    const left = (this.#owners.get(owner) ?? 1) - 1;
+    if (left > 0) this.#owners.set(owner, left);
+    else this.#owners.delete(owner);
   }
 
   /** Position of a listed node in #sorted (binary search by ID). */
@@ -78,6 +92,7 @@ export class NodeService {
     if (old) {
       this.#byNodeKey.delete(old.nodeKey);
       this.#unname(old);
+      this.#disown(old);
       if (this.#sorted) this.#sorted.splice(this.#indexOf(id), 1);
     }
     this.#byId.delete(id);
@@ -120,10 +135,23 @@ export class NodeService {
 
   /** All nodes sorted by ID, optionally only those of the user with this name. */
   list(userName?: string): Node[] {
-    const all = (this.#sorted ??= [...this.#byId.values()].sort((a, b) => a.id - b.id)).slice();
+    const all = this.sorted().slice();
     if (!userName) return all;
     const owners = new Set(this.#users?.list({ name: userName }).map((u) => u.id));
     return all.filter((n) => n.userId !== null && owners.has(n.userId));
+  }
+
+  /**
+   * Every node sorted by ID, without the copy `list()` makes: for hot paths that only read it
+   * before they return (a full map walks it once per viewer). Not to be kept or changed.
+   */
+  sorted(): readonly Node[] {
+    return (this.#sorted ??= [...this.#byId.values()].sort((a, b) => a.id - b.id));
+  }
+
+  /** The owners (`ownerId`) of at least one node. */
+  owners(): IterableIterator<number> {
+    return this.#owners.keys();
   }
 
   countForUser(userId: number): number {
