@@ -25,6 +25,7 @@ export class TestNetwork {
   readonly #rootLinks: string[] = [];
   readonly #children: ChildProcess[] = [];
   readonly #blackholes: string[] = [];
+  #links = 0;
 
   /**
    * Makes the root namespace refuse a prefix, so nothing on this machine outside our
@@ -45,7 +46,7 @@ export class TestNetwork {
 
   /** A veth pair between two namespaces (undefined = the root namespace), addresses in CIDR form. */
   link(a: { ns: string | undefined; addr?: string; bridge?: string }, b: { ns: string | undefined; addr?: string; bridge?: string }): void {
-    const n = this.#rootLinks.length + this.#namespaces.length * 10 + Math.floor(Math.random() * 1000);
+    const n = this.#links++; // a counter, not a random number: two links of one network never share a name
     const ia = `${this.prefix}a${n}`.slice(0, 15);
     const ib = `${this.prefix}b${n}`.slice(0, 15);
     ip('link', 'add', ia, 'type', 'veth', 'peer', 'name', ib);
