@@ -20,7 +20,7 @@ export function netnsAvailable(): string | undefined {
 }
 
 export class TestNetwork {
-  readonly prefix = `sb${crypto.randomBytes(2).toString('hex')}`;
+  readonly prefix = `sb${crypto.randomBytes(3).toString('hex')}`;
   readonly #namespaces: string[] = [];
   readonly #rootLinks: string[] = [];
   readonly #children: ChildProcess[] = [];
