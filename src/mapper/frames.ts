@@ -15,12 +15,12 @@ export function zstdCompress(bytes: Buffer): Buffer {
 }
 
 export function encodeFrame(json: string, zstd: boolean): Buffer {
-  return frameFromBody(zstd ? zstdCompress(Buffer.from(json, 'utf8')) : Buffer.from(json, 'utf8'));
+  const bytes = Buffer.from(json, 'utf8');
+  return frameFromBody([zstd ? zstdCompress(bytes) : bytes]);
 }
 
-/** Prefixes an already encoded (zstd or plain) body, given whole or in parts, with its length. */
-export function frameFromBody(body: Buffer | readonly Buffer[]): Buffer {
-  const parts = Buffer.isBuffer(body) ? [body] : body;
+/** Prefixes an already encoded (zstd or plain) body, given in parts, with its length: one copy. */
+export function frameFromBody(parts: readonly Buffer[]): Buffer {
   let length = 0;
   for (const part of parts) length += part.length;
   const frame = Buffer.allocUnsafe(4 + length);
